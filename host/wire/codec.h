@@ -1,0 +1,31 @@
+// FuseMessage <-> Request/Reply. The only place that touches the generated
+// protobuf classes (codec.cpp); callers see plain structs and bytes.
+//
+// Stateless functions; safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "wire/ops.h"
+
+namespace bentos::wire {
+
+// Decodes one frame payload (without its length prefix). Returns false when
+// the bytes are not a valid FuseMessage; a zero-length payload is valid and
+// yields an all-default envelope (kind none). A message carrying a response
+// instead of a request also yields kind none.
+bool decode_request(const uint8_t* data, size_t len, Request& out);
+
+// Appends one framed reply (4-byte big-endian length + FuseMessage) to out.
+void append_reply_frame(const Reply& reply, std::string& out);
+
+// Appends one framed request; used by the client library and tests.
+void append_request_frame(const Request& request, std::string& out);
+
+// Decodes a reply payload (client side). Returns false when the bytes are
+// not a FuseMessage carrying a response.
+bool decode_reply(const uint8_t* data, size_t len, Reply& out);
+
+}  // namespace bentos::wire
