@@ -1,1 +1,107 @@
-// being written
+// FrameDecoder: split and packed frames, zero-length frames, the size cap.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "wire/frame_decoder.h"
+
+using bentos::wire::FrameDecoder;
+
+namespace {
+
+std::string frame(const std::string& payload) {
+  const uint32_t n = static_cast<uint32_t>(payload.size());
+  std::string out;
+  out.push_back(static_cast<char>(n >> 24));
+  out.push_back(static_cast<char>(n >> 16));
+  out.push_back(static_cast<char>(n >> 8));
+  out.push_back(static_cast<char>(n));
+  return out + payload;
+}
+
+struct Collector {
+  std::vector<std::string> frames;
+  FrameDecoder::FrameFn fn() {
+    return [this](const uint8_t* p, size_t n) { frames.emplace_back(reinterpret_cast<const char*>(p), n); };
+  }
+};
+
+bool feed(FrameDecoder& d, const std::string& bytes, Collector& c) {
+  return d.feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), c.fn());
+}
+
+}  // namespace
+
+TEST_CASE("a stream of frames decodes the same under every split into two reads") {
+  const std::vector<std::string> payloads = {"alpha", "", "a longer payload \x01\x02", "z"};
+  std::string stream;
+  for (const auto& p : payloads) stream += frame(p);
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    INFO("cut at " << cut);
+    FrameDecoder d(1024);
+    Collector c;
+    REQUIRE(feed(d, stream.substr(0, cut), c));
+    REQUIRE(feed(d, stream.substr(cut), c));
+    CHECK(c.frames == payloads);
+    CHECK(d.buffered() == 0);
+  }
+}
+
+TEST_CASE("byte-by-byte feeding yields the same frames") {
+  const std::vector<std::string> payloads = {"one", "", "three"};
+  std::string stream;
+  for (const auto& p : payloads) stream += frame(p);
+  FrameDecoder d(1024);
+  Collector c;
+  for (char ch : stream) REQUIRE(feed(d, std::string(1, ch), c));
+  CHECK(c.frames == payloads);
+}
+
+TEST_CASE("every split into three reads") {
+  const std::string stream = frame("abc") + frame("") + frame("defgh");
+  const std::vector<std::string> want = {"abc", "", "defgh"};
+  for (size_t a = 0; a <= stream.size(); ++a) {
+    for (size_t b = a; b <= stream.size(); ++b) {
+      FrameDecoder d(64);
+      Collector c;
+      feed(d, stream.substr(0, a), c);
+      feed(d, stream.substr(a, b - a), c);
+      feed(d, stream.substr(b), c);
+      CHECK(c.frames == want);
+    }
+  }
+}
+
+TEST_CASE("a zero-length frame alone is one empty frame") {
+  FrameDecoder d(16);
+  Collector c;
+  REQUIRE(feed(d, std::string(4, '\0'), c));
+  REQUIRE(c.frames.size() == 1);
+  CHECK(c.frames[0].empty());
+}
+
+TEST_CASE("a frame exactly at the cap passes; one byte above fails and stays failed") {
+  FrameDecoder ok(5);
+  Collector c;
+  CHECK(feed(ok, frame("12345"), c));
+  CHECK(c.frames.size() == 1);
+
+  FrameDecoder d(5);
+  Collector c2;
+  CHECK_FALSE(feed(d, frame("ok") + frame("123456"), c2));
+  CHECK(c2.frames.size() == 1);  // the frame before the bad prefix still counts
+  CHECK(d.failed());
+  CHECK(d.oversized_length() == 6);
+  CHECK_FALSE(feed(d, frame("x"), c2));
+  CHECK(c2.frames.size() == 1);
+}
+
+TEST_CASE("an oversized prefix split across reads is caught before its payload arrives") {
+  FrameDecoder d(1000);
+  Collector c;
+  const std::string prefix = "\x7f\xff\xff\xff";
+  CHECK(feed(d, prefix.substr(0, 2), c));
+  CHECK_FALSE(feed(d, prefix.substr(2), c));
+  CHECK(d.oversized_length() == 0x7fffffffu);
+}
