@@ -1,0 +1,164 @@
+// bentos-driver-host: parse the command line, load the manifests, start
+// every device, serve until SIGINT/SIGTERM.
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "build_config.h"
+#include "config/manifest.h"
+#include "config/options.h"
+#include "daemon/control_server.h"
+#include "daemon/host.h"
+#include "util/log.h"
+
+namespace {
+
+using bentos::config::DeviceSpec;
+
+struct ResolvedDevice {
+  DeviceSpec spec;
+  std::string plugin_path;
+};
+
+// Manifests -> devices with their plugin files found; false after printing
+// every problem.
+bool resolve_devices(const bentos::config::Options& options, std::vector<ResolvedDevice>& out) {
+  const auto missing = options.config_is_default ? bentos::config::MissingPaths::ignore
+                                                 : bentos::config::MissingPaths::error;
+  bentos::config::LoadResult loaded = bentos::config::load_manifests(options.config_paths, options.socket_dir, missing);
+  bool ok = loaded.ok();
+  for (const auto& e : loaded.errors) bentos::log::error("", e);
+  for (auto& spec : loaded.devices) {
+    std::string error;
+    const std::string dir = std::filesystem::path(spec.source_file).parent_path().string();
+    auto path = bentos::config::find_plugin(spec.plugin, dir, options.plugin_dirs, error);
+    if (!path) {
+      bentos::log::error("", spec.source_file + ": device '" + spec.name + "': key 'plugin': " + error);
+      ok = false;
+      continue;
+    }
+    out.push_back({std::move(spec), *path});
+  }
+  return ok;
+}
+
+int run_check(const std::vector<ResolvedDevice>& devices, bool manifests_ok) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int failures = manifests_ok ? 0 : 1;
+  {
+    bentos::daemon::Host host(&loop, {});
+    for (const auto& d : devices) {
+      std::string error;
+      if (!host.add_device(d.spec, d.plugin_path, /*listen=*/false, error)) {
+        bentos::log::error("", error);
+        ++failures;
+        continue;
+      }
+      std::printf("ok: device '%s': plugin %s, config accepted\n", d.spec.name.c_str(), d.plugin_path.c_str());
+    }
+    host.stop();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  if (failures == 0) std::printf("configuration ok: %zu device(s)\n", devices.size());
+  return failures == 0 ? 0 : 1;
+}
+
+struct Signals {
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  std::function<void(int)> on_signal;
+};
+
+void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
+
+int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{});
+  for (const auto& d : devices) {
+    std::string error;
+    if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
+      bentos::log::error("", error);
+      host->stop();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      return 1;
+    }
+  }
+  std::unique_ptr<bentos::daemon::ControlServer> control;
+  if (!options.control_socket.empty()) {
+    std::string error;
+    control = bentos::daemon::ControlServer::open(*host, options.control_socket, error);
+    if (!control) {
+      bentos::log::error("", error);
+      host->stop();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      return 1;
+    }
+  }
+  for (auto* d : host->devices()) {
+    bentos::log::info(d->name(), "serving on " + d->endpoint_uri() + " (plugin " + d->library().name() + " " +
+                                     d->library().version() + ", " +
+                                     bentos::patterns::pattern_name(d->library().pattern()) + ")");
+  }
+  bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
+                            std::to_string(devices.size()) + " device(s)");
+
+  Signals signals;
+  signals.on_signal = [&](int signum) {
+    bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
+    control.reset();
+    host->stop();
+    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigint), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigterm), nullptr);
+  };
+  uv_signal_init(&loop, &signals.sigint);
+  uv_signal_init(&loop, &signals.sigterm);
+  signals.sigint.data = &signals;
+  signals.sigterm.data = &signals;
+  uv_signal_start(&signals.sigint, on_signal, SIGINT);
+  uv_signal_start(&signals.sigterm, on_signal, SIGTERM);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  host.reset();
+  uv_run(&loop, UV_RUN_DEFAULT);  // let the last close callbacks run
+  uv_loop_close(&loop);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a death
+  const std::string program = "bentos-driver-host";
+  auto outcome = bentos::config::parse_command_line(argc, argv, BENTOS_DEFAULT_SYSCONFDIR, BENTOS_DEFAULT_PLUGIN_DIR);
+  if (!outcome.error.empty()) {
+    std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", program.c_str(), outcome.error.c_str(), program.c_str());
+    return 2;
+  }
+  const auto& options = outcome.options;
+  if (options.show_help) {
+    std::fputs(bentos::config::usage_text(program, BENTOS_DEFAULT_SYSCONFDIR, BENTOS_DEFAULT_PLUGIN_DIR).c_str(), stdout);
+    return 0;
+  }
+  if (options.show_version) {
+    std::printf("%s %s (driver ABI %d.%d)\n", program.c_str(), BENTOS_VERSION, BENTOS_ABI_MAJOR, BENTOS_ABI_MINOR);
+    return 0;
+  }
+  bentos::log::set_level(options.log_level);
+  std::vector<ResolvedDevice> devices;
+  const bool manifests_ok = resolve_devices(options, devices);
+  if (options.check) return run_check(devices, manifests_ok);
+  if (!manifests_ok) {
+    bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
+    return 1;
+  }
+  return serve(options, devices);
+}

@@ -1,0 +1,61 @@
+// A listening socket for one device: a Unix socket (stale file removed,
+// mode and group applied) or, for development and tests, TCP.
+//
+// Owned by its Device; loop thread only. Closing it unlinks the socket file
+// it created.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "net/connection.h"
+#include "net/endpoint.h"
+
+namespace bentos::net {
+
+struct ListenOptions {
+  std::optional<uint32_t> mode;       // chmod of the socket file
+  std::optional<std::string> group;   // chgrp: a name or a numeric gid
+  int backlog = 128;
+};
+
+class Listener {
+ public:
+  // Receives each accepted client (ownership passes) and a peer description.
+  using AcceptFn = std::function<void(StreamStorage* client, std::string peer)>;
+
+  // Binds and listens. On failure returns nullptr with `error` naming the
+  // endpoint and the reason.
+  static std::unique_ptr<Listener> open(uv_loop_t* loop, const Endpoint& endpoint, const ListenOptions& options,
+                                        AcceptFn on_accept, std::string& error);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  const Endpoint& endpoint() const { return endpoint_; }
+  // The endpoint actually bound (a tcp port 0 becomes the chosen port).
+  std::string bound_uri() const;
+
+ private:
+  Listener() = default;
+  bool bind_unix(const ListenOptions& options, std::string& error);
+  bool bind_tcp(std::string& error);
+  static void on_connection(uv_stream_t* server, int status);
+
+  uv_loop_t* loop_ = nullptr;
+  Endpoint endpoint_;
+  StreamStorage* server_ = nullptr;  // heap: freed in its close callback
+  AcceptFn on_accept_;
+  uint64_t accepted_ = 0;
+  bool created_file_ = false;
+};
+
+// Peer credentials of a Unix-socket client (SO_PEERCRED); false for TCP.
+bool peer_credentials(uv_stream_t* client, uint32_t& uid, uint32_t& gid, int32_t& pid);
+
+}  // namespace bentos::net

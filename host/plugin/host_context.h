@@ -1,0 +1,49 @@
+// The host side of a bentos_host handle: what a plugin instance may reach
+// through the services (its device name, the loop, the inbox, its timers).
+//
+// Owned by PluginInstance. `device` and `inbox` are set before create and
+// never change, so any thread may read them; `timers` is loop-thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "bentos/driver.h"
+#include "plugin/loop_inbox.h"
+
+namespace bentos::plugin {
+
+// Timers a plugin started through timer_start. Loop thread only.
+class TimerSet {
+ public:
+  explicit TimerSet(uv_loop_t* loop) : loop_(loop) {}
+  ~TimerSet() { stop_all(); }
+  TimerSet(const TimerSet&) = delete;
+  TimerSet& operator=(const TimerSet&) = delete;
+
+  uint64_t start(uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg);
+  bool stop(uint64_t id);
+  void stop_all();
+  size_t size() const { return timers_.size(); }
+
+ private:
+  struct Timer;
+  static void on_fire(uv_timer_t* handle);
+
+  uv_loop_t* loop_;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, Timer*> timers_;
+};
+
+}  // namespace bentos::plugin
+
+struct bentos_host {
+  std::string device;
+  uv_loop_t* loop = nullptr;
+  std::shared_ptr<bentos::plugin::LoopInbox> inbox;
+  std::unique_ptr<bentos::plugin::TimerSet> timers;
+};

@@ -1,0 +1,148 @@
+// The host services table (driver.h): what a plugin can call. Every entry
+// here says which thread may call it; "any" entries only touch thread-safe
+// state (the handle tables, the inbox, the logger).
+#include <atomic>
+#include <cerrno>
+#include <string>
+
+#include "plugin/calls.h"
+#include "plugin/host_context.h"
+#include "util/log.h"
+
+namespace bentos::plugin {
+
+using patterns::Completion;
+
+uint64_t next_handle_id() {
+  // Starts at 1 so no handle is ever NULL; 64 bits never wrap in practice.
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+HandleTable<PendingCall>& call_table() {
+  static HandleTable<PendingCall> table;
+  return table;
+}
+
+int32_t complete_call(bentos_call* call, Completion&& answer) {
+  const uint64_t id = id_from_handle(call);
+  std::shared_ptr<PendingCall> pending = call_table().take(id);
+  if (!pending) {
+    log::warn("plugin", "call #" + std::to_string(id) + " completed (" +
+                            patterns::completion_kind_name(answer.kind) +
+                            ") but it was already answered, timed out, or its connection closed; dropped");
+    return -ESTALE;
+  }
+  auto task = [pending, answer = std::move(answer)]() mutable { pending->deliver(std::move(answer)); };
+  if (!pending->inbox->post(std::move(task))) {
+    log::debug(pending->device, "completion after shutdown began; dropped");
+  }
+  return 0;
+}
+
+namespace {
+
+std::string device_of(bentos_host* host) { return host ? host->device : std::string("plugin"); }
+
+// any thread
+void svc_log(bentos_host* host, int32_t level, const char* message) {
+  const int clamped = level < 0 ? 0 : (level > 3 ? 3 : level);
+  log::write(static_cast<log::Level>(clamped), device_of(host), message ? message : "(null)");
+}
+
+// any thread
+int32_t svc_complete_bytes(bentos_call* call, const void* data, uint64_t len) {
+  if (!data && len > 0) return complete_call(call, Completion::error(EIO));
+  return complete_call(call, Completion::bytes(std::string(static_cast<const char*>(data), len)));
+}
+
+// any thread
+int32_t svc_complete_count(bentos_call* call, uint64_t count) {
+  Completion c;
+  c.kind = Completion::Kind::count;
+  c.count = count;
+  return complete_call(call, std::move(c));
+}
+
+// any thread
+int32_t svc_complete_ok(bentos_call* call) { return complete_call(call, Completion{}); }
+
+// any thread
+int32_t svc_complete_ioctl(bentos_call* call, int32_t result, const void* data, uint64_t len) {
+  Completion c;
+  c.kind = Completion::Kind::ioctl;
+  c.result = result;
+  if (data && len > 0) c.data.assign(static_cast<const char*>(data), len);
+  return complete_call(call, std::move(c));
+}
+
+// any thread
+int32_t svc_complete_poll(bentos_call* call, uint32_t revents) {
+  Completion c;
+  c.kind = Completion::Kind::poll;
+  c.revents = revents;
+  return complete_call(call, std::move(c));
+}
+
+// any thread. Accepts -errno (the convention) and, forgivingly, +errno.
+int32_t svc_complete_error(bentos_call* call, int32_t negative_errno) {
+  int32_t err = negative_errno < 0 ? -negative_errno : negative_errno;
+  if (err == 0) err = EIO;  // "failed with success" is a plugin bug
+  return complete_call(call, Completion::error(err));
+}
+
+// any thread. P1 output: arrives with the stream pattern.
+int32_t svc_push(bentos_session*, const void*, uint64_t) { return -ENOSYS; }
+// any thread. P3 events: arrive with the event-stream pattern.
+int32_t svc_emit(bentos_host*, const void*, uint64_t) { return -ENOSYS; }
+// any thread. P4 records: arrive with the configured-stream pattern.
+int32_t svc_yield(bentos_stream*, const void*, uint64_t) { return -ENOSYS; }
+int32_t svc_end(bentos_stream*, int32_t) { return -ENOSYS; }
+
+// any thread
+int32_t svc_post(bentos_host* host, bentos_task_fn fn, void* arg) {
+  if (!host || !fn) return -EINVAL;
+  return host->inbox->post([fn, arg] { fn(arg); }) ? 0 : -ESHUTDOWN;
+}
+
+// loop thread
+uint64_t svc_timer_start(bentos_host* host, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn,
+                         void* arg) {
+  if (!host || !host->timers) return 0;
+  return host->timers->start(delay_ms, repeat_ms, fn, arg);
+}
+
+// loop thread
+int32_t svc_timer_stop(bentos_host* host, uint64_t timer_id) {
+  if (!host || !host->timers) return -EINVAL;
+  return host->timers->stop(timer_id) ? 0 : -ENOENT;
+}
+
+// any thread
+const char* svc_device_name(bentos_host* host) { return host ? host->device.c_str() : ""; }
+
+const bentos_host_services kServices = {
+    sizeof(bentos_host_services),
+    BENTOS_ABI_MINOR,
+    svc_log,
+    svc_complete_bytes,
+    svc_complete_count,
+    svc_complete_ok,
+    svc_complete_ioctl,
+    svc_complete_poll,
+    svc_complete_error,
+    svc_push,
+    svc_emit,
+    svc_yield,
+    svc_end,
+    svc_post,
+    svc_timer_start,
+    svc_timer_stop,
+    svc_device_name,
+};
+
+}  // namespace
+
+const bentos_host_services* host_services() { return &kServices; }
+
+}  // namespace bentos::plugin

@@ -1,0 +1,80 @@
+// One served device: its plugin instance, its listening socket, its
+// connections and their sessions, its limits and counters. Applies the
+// host-wide rules of behavior.md §1 (envelope checks, unknown fh, re-open,
+// session limit, disconnect cleanup) and hands everything else to the
+// pattern's driver.
+//
+// Owned by the Host; loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "config/manifest.h"
+#include "net/listener.h"
+#include "patterns/pattern.h"
+#include "plugin/instance.h"
+#include "session/call_tracker.h"
+#include "session/link.h"
+#include "session/pattern_driver.h"
+
+namespace bentos::session {
+
+class HostContext;
+
+struct DeviceCounters {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // max_connections or peer credentials
+  uint64_t requests = 0;
+  uint64_t replies = 0;
+  uint64_t malformed_frames = 0;
+  uint64_t oversized_frames = 0;
+  uint64_t sessions_opened = 0;
+};
+
+class Device {
+ public:
+  Device(HostContext& host, config::DeviceSpec spec, std::shared_ptr<plugin::PluginLibrary> library);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  // Creates the plugin instance; then, if `listen`, opens the socket.
+  bool start(bool listen, std::string& error);
+  // Closes the socket and every connection (ending their sessions), then
+  // destroys the plugin instance.
+  void stop();
+
+  const config::DeviceSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  const plugin::PluginLibrary& library() const { return *library_; }
+  std::string endpoint_uri() const;
+  DeviceCounters& counters() { return counters_; }
+  size_t connection_count() const { return links_.size(); }
+  size_t session_count() const;
+  uint64_t timeouts() const { return calls_ ? calls_->timeouts() : 0; }
+
+  // Called by a Link.
+  void on_frame(Link& link, const uint8_t* payload, size_t len);
+  void on_oversized_frame(Link& link, uint64_t length);
+  void on_link_closed(Link& link);
+
+ private:
+  void accept(net::StreamStorage* client, std::string peer);
+  bool peer_allowed(net::StreamStorage* client, std::string& why) const;
+  void dispatch(Link& link, wire::Request&& req);
+
+  HostContext& host_;
+  config::DeviceSpec spec_;
+  std::shared_ptr<plugin::PluginLibrary> library_;
+  std::unique_ptr<plugin::PluginInstance> instance_;
+  std::shared_ptr<CallTracker> calls_;
+  std::unique_ptr<PatternDriver> driver_;
+  std::unique_ptr<net::Listener> listener_;
+  std::unordered_map<uint64_t, std::shared_ptr<Link>> links_;
+  DeviceCounters counters_;
+};
+
+}  // namespace bentos::session

@@ -1,0 +1,72 @@
+// The session layer's view of one bentosd connection: its sessions keyed by
+// fh (behavior.md §1.4: sessions are keyed by (connection, fh)), and the way
+// back for replies. A Responder addresses one request's reply and is safe to
+// keep after the connection died (the reply is then dropped).
+//
+// Owned by its Device (shared_ptr; Responders hold weak_ptrs). Loop thread
+// only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "net/connection.h"
+#include "wire/ops.h"
+
+namespace bentos::session {
+
+class Device;
+
+// One open file. Pattern drivers derive their own session types.
+struct Session {
+  Session(uint64_t fh_, uint64_t link_id_) : fh(fh_), link_id(link_id_) {}
+  virtual ~Session() = default;
+  const uint64_t fh;
+  const uint64_t link_id;
+  bool ended = false;  // end hooks ran (release, re-open, disconnect)
+};
+
+class Link : public net::Connection::Handler, public std::enable_shared_from_this<Link> {
+ public:
+  Link(Device& device, net::Connection* connection);
+
+  uint64_t id() const { return id_; }
+  const std::string& peer() const { return peer_; }
+  bool alive() const { return connection_ != nullptr; }
+
+  // Encodes and queues one reply (dropped if the connection is gone).
+  void send(uint64_t id, uint64_t fh, wire::Reply reply);
+  void close();
+
+  std::shared_ptr<Session> find(uint64_t fh) const;
+  // Removes and returns the session on `fh` (nullptr if none).
+  std::shared_ptr<Session> take(uint64_t fh);
+  void put(std::shared_ptr<Session> session);
+  size_t session_count() const { return sessions_.size(); }
+  // Empties the table, returning what it held (for disconnect cleanup).
+  std::unordered_map<uint64_t, std::shared_ptr<Session>> take_all();
+
+  // net::Connection::Handler
+  void on_frame(const uint8_t* payload, size_t len) override;
+  void on_oversized_frame(uint64_t length) override;
+  void on_closed() override;
+
+ private:
+  Device& device_;
+  net::Connection* connection_;  // null once closed
+  uint64_t id_;
+  std::string peer_;
+  std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;
+};
+
+// Where one request's reply goes. Cheap to copy; loop thread only.
+struct Responder {
+  std::weak_ptr<Link> link;
+  uint64_t id = 0;
+  uint64_t fh = 0;
+  void send(wire::Reply reply) const;
+};
+
+}  // namespace bentos::session

@@ -1,0 +1,35 @@
+// The glue between the session layer and one pattern: a PatternDriver turns
+// requests on a session into state-machine events and plugin calls, and
+// their results into replies. One per device.
+//
+// Owned by its Device; loop thread only.
+#pragma once
+
+#include <memory>
+
+#include "session/link.h"
+#include "wire/ops.h"
+
+namespace bentos::session {
+
+class PatternDriver {
+ public:
+  virtual ~PatternDriver() = default;
+
+  // An open on `link`. Any old session on that fh was already ended and the
+  // session limit checked. The driver stores the new session in the link
+  // when (or, for raw, before) it succeeds, and answers through `r`.
+  virtual void open(Link& link, const wire::Request& req, Responder r) = 0;
+
+  // Any op other than open and release, on a live session.
+  virtual void op(Link& link, const std::shared_ptr<Session>& s, wire::Request&& req, Responder r) = 0;
+
+  // A release: `s` was already taken out of the link.
+  virtual void release(Link& link, std::shared_ptr<Session> s, const wire::Request& req, Responder r) = 0;
+
+  // A session ended without a release (re-open of its fh, or its
+  // connection died): run the end hooks; there is nobody to answer.
+  virtual void end(std::shared_ptr<Session> s) = 0;
+};
+
+}  // namespace bentos::session

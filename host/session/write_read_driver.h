@@ -1,0 +1,36 @@
+// P2 write-then-read (behavior.md §4): each session is a
+// patterns::WriteReadSession; a submit calls the plugin's on_request, and
+// its answer (or the timeout) completes the triggering flush or read, even
+// when the session was released meanwhile.
+//
+// Owned by its Device; loop thread only.
+#pragma once
+
+#include <memory>
+
+#include "plugin/instance.h"
+#include "session/call_tracker.h"
+#include "session/pattern_driver.h"
+
+namespace bentos::session {
+
+class WriteReadDriver : public PatternDriver {
+ public:
+  WriteReadDriver(plugin::PluginInstance& instance, std::shared_ptr<CallTracker> calls,
+                  uint64_t max_request_bytes);
+
+  void open(Link& link, const wire::Request& req, Responder r) override;
+  void op(Link& link, const std::shared_ptr<Session>& s, wire::Request&& req, Responder r) override;
+  void release(Link& link, std::shared_ptr<Session> s, const wire::Request& req, Responder r) override;
+  void end(std::shared_ptr<Session> s) override;
+
+ private:
+  void end_plugin_session(Session& s);
+
+  plugin::PluginInstance& instance_;
+  const bentos_write_read_ops& ops_;
+  std::shared_ptr<CallTracker> calls_;
+  uint64_t max_request_bytes_;
+};
+
+}  // namespace bentos::session
