@@ -1,0 +1,167 @@
+#include "daemon_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace bentos::test {
+
+namespace fs = std::filesystem;
+
+std::string build_dir() {
+  const char* dir = std::getenv("BENTOS_BUILD_DIR");
+  if (!dir || !*dir) throw std::runtime_error("BENTOS_BUILD_DIR is not set (run the tests through meson test)");
+  return dir;
+}
+std::string daemon_path() { return build_dir() + "/host/bentos-driver-host"; }
+std::string plugin_dir() { return build_dir() + "/plugins"; }
+std::string test_plugin_dir() { return build_dir() + "/tests/plugins"; }
+
+std::string make_temp_dir(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string templ = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+  return templ;
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& output_path) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  const int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+int wait_exit(pid_t pid, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+std::vector<std::string> base_args(const std::string& config, const std::string& socket_dir) {
+  return {daemon_path(), "--config", config, "--plugin-dir", plugin_dir(), "--plugin-dir", test_plugin_dir(),
+          "--socket-dir", socket_dir};
+}
+
+}  // namespace
+
+DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args) {
+  dir_ = make_temp_dir("bentos-test");
+  log_path_ = dir_ + "/daemon.log";
+  const std::string manifest = dir_ + "/devices.json";
+  write_text(manifest, "{\"devices\": " + devices_json + "}\n");
+  for (const auto& d : nlohmann::json::parse(devices_json)) device_names_.push_back(d.at("name").get<std::string>());
+  auto args = base_args(manifest, dir_ + "/run");
+  for (auto& a : extra_args) args.push_back(std::move(a));
+  pid_ = spawn(args, log_path_);
+  // Ready when every device socket accepts a connection.
+  ready_ = true;
+  for (const auto& name : device_names_) {
+    std::string error;
+    auto c = client::Connection::connect(socket(name), error, 5000);
+    if (!c) {
+      ready_ = false;
+      break;
+    }
+  }
+}
+
+DaemonRunner::~DaemonRunner() {
+  stop();
+  if (!std::getenv("BENTOS_KEEP_TEST_DIRS")) remove_tree(dir_);
+}
+
+std::string DaemonRunner::socket(const std::string& device) const { return dir_ + "/run/" + device + ".sock"; }
+
+std::unique_ptr<client::Connection> DaemonRunner::connect(const std::string& device) const {
+  std::string error;
+  return client::Connection::connect(socket(device), error, 3000);
+}
+
+std::string DaemonRunner::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool DaemonRunner::wait_for_log(const std::string& needle, int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  do {
+    if (log().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
+bool DaemonRunner::running() const {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == 0) return true;
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  pid_ = -1;
+  return false;
+}
+
+int DaemonRunner::stop() {
+  if (pid_ <= 0) return exit_status_;
+  ::kill(pid_, SIGTERM);
+  exit_status_ = wait_exit(pid_, 10000);
+  pid_ = -1;
+  return exit_status_;
+}
+
+int run_daemon_once(const std::vector<std::string>& args, std::string& output) {
+  const std::string dir = make_temp_dir("bentos-run");
+  const std::string out_path = dir + "/output";
+  std::vector<std::string> full = {daemon_path()};
+  full.insert(full.end(), args.begin(), args.end());
+  const pid_t pid = spawn(full, out_path);
+  const int status = wait_exit(pid, 20000);
+  std::ifstream in(out_path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  output = s.str();
+  remove_tree(dir);
+  return status;
+}
+
+}  // namespace bentos::test

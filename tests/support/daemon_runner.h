@@ -1,0 +1,69 @@
+// Starts the real bentos-driver-host binary for an integration test: a
+// temporary directory with a manifest and a socket directory, the build
+// tree's plugin directories, stderr captured to a log file. Stops it with
+// SIGTERM on destruction (and checks it exited cleanly).
+//
+// Owned by one test; not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client.h"
+
+namespace bentos::test {
+
+class DaemonRunner {
+ public:
+  // `devices_json` is the manifest's "devices" array as JSON text; a
+  // device without "socket" gets <tmp>/run/<name>.sock. Extra arguments are
+  // appended to the command line.
+  explicit DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args = {});
+  ~DaemonRunner();
+  DaemonRunner(const DaemonRunner&) = delete;
+  DaemonRunner& operator=(const DaemonRunner&) = delete;
+
+  // True when the daemon started and every device socket accepts.
+  bool ready() const { return ready_; }
+  std::string socket(const std::string& device) const;
+  // A fresh client connection to a device (REQUIREd to succeed by callers).
+  std::unique_ptr<client::Connection> connect(const std::string& device) const;
+
+  // Everything the daemon logged so far.
+  std::string log() const;
+  // Waits up to timeout_ms for `needle` to appear in the log.
+  bool wait_for_log(const std::string& needle, int timeout_ms = 3000) const;
+  bool running() const;
+  // Sends SIGTERM and waits; returns the exit status (or -1).
+  int stop();
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::string log_path_;
+  std::vector<std::string> device_names_;
+  mutable pid_t pid_ = -1;  // -1 once reaped
+  bool ready_ = false;
+  mutable int exit_status_ = -1;
+};
+
+// Paths inside the build tree (from BENTOS_BUILD_DIR set by meson).
+std::string build_dir();
+std::string daemon_path();
+std::string plugin_dir();       // example plugins
+std::string test_plugin_dir();  // plugins built for tests
+
+// Runs the daemon to completion with `args` (e.g. --check) and returns its
+// exit status, with stdout+stderr in `output`.
+int run_daemon_once(const std::vector<std::string>& args, std::string& output);
+
+// mkdtemp under $TMPDIR or /tmp; removed recursively by remove_tree.
+std::string make_temp_dir(const std::string& prefix);
+void remove_tree(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+}  // namespace bentos::test
