@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the host in the foreground, serving the
+# example devices of config/devices.json with sockets under ./run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh build >/dev/null
+rundir="$PWD/run"
+mkdir -p "$rundir"
+ctl="build/tools/bentosctl/bentosctl"
+cat <<MSG
+bentos-driver-host is starting with the example devices (config/devices.json).
+Sockets are in $rundir. From another terminal, try:
+
+  $ctl run $rundir/hello.sock open read read release
+  $ctl run $rundir/kv.sock open rw write 'name=bentos' flush read write name read release
+
+Press Ctrl-C to stop.
+MSG
+exec build/host/bentos-driver-host \
+  --config config/devices.json \
+  --plugin-dir build/plugins \
+  --socket-dir "$rundir" \
+  --control-socket "$rundir/control.sock" \
+  "$@"

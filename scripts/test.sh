@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds and runs every test (unit and integration), then prints one
+# summary line "N passed, N failed, N skipped".
+#   scripts/test.sh              the normal build (./build)
+#   scripts/test.sh --sanitize   an ASan+UBSan build (./build-asan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+dir=build
+setup_args=()
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan
+  setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+  # Make any sanitizer finding fatal, and report leaks.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+scripts/build.sh "$dir" "${setup_args[@]}"
+
+status=0
+meson test -C "$dir" --print-errorlogs --num-processes "${BENTOS_JOBS:-$(nproc)}" || status=$?
+
+# Count test cases across every doctest executable, skips included.
+log="$dir/meson-logs/testlog.txt"
+read -r passed failed skipped < <(awk '
+  /^\[doctest\] test cases:/ { p += $6; f += $9; s += $12 }
+  END { printf "%d %d %d\n", p, f, s }' "$log")
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if grep -q "SKIPPED:" "$log"; then
+  echo "skipped, with reasons:"; grep "SKIPPED:" "$log" | sort -u | sed 's/^/  /'
+fi
+exit $status
