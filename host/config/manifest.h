@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bentos::config {
@@ -26,7 +27,10 @@ struct Limits {
 enum class ReadWhenEmpty { pattern_default, eof, block };
 
 struct DeviceSpec {
-  std::string name;         // [a-z0-9][a-z0-9._-]*, unique across all files
+  // [a-z0-9][a-z0-9._-]*, or several such segments joined by '/' (tools that
+  // mount devices as files turn the segments into folders); at most 64
+  // characters; unique across all files.
+  std::string name;
   std::string plugin;       // as written in the manifest
   std::string socket;       // endpoint URI: unix:///abs.sock or tcp://host:port
   std::string device_path;  // informational: what bentosd attaches
@@ -37,6 +41,11 @@ struct DeviceSpec {
   std::vector<uint32_t> allowed_gids;
   ReadWhenEmpty read_when_empty = ReadWhenEmpty::pattern_default;
   Limits limits;
+  // Reserved for running a device's callbacks off the event loop: "threads"
+  // (0..64) and "executor" ("loop" or "worker") are validated and kept, but
+  // nothing acts on them yet.
+  uint32_t threads = 0;
+  std::string executor = "loop";
   std::string source_file;  // the manifest that defined it
 };
 
@@ -46,16 +55,36 @@ struct LoadResult {
   bool ok() const { return errors.empty(); }
 };
 
+// True when `name` is a valid device name (see DeviceSpec::name).
+bool is_valid_device_name(std::string_view name);
+
+// The socket a device gets when its manifest entry names none:
+// unix://<socket_dir>/<name>.sock, with each '/' of a nested name replaced
+// by '-' so that every socket sits directly in `socket_dir`.
+std::string default_socket_uri(const std::string& socket_dir, const std::string& name);
+
+// What load_manifests does with a path that does not exist. The daemon
+// passes `ignore` for its built-in default paths (Options::config_is_default)
+// so that a host with no manifest yet starts with no devices.
+enum class MissingPaths { error, ignore };
+
+// Manifest files larger than this are refused unread.
+inline constexpr uint64_t kMaxManifestBytes = 16ull << 20;
+
 // Parses one manifest text. `file` is used in messages; `socket_dir` gives
 // the default socket `<socket_dir>/<name>.sock`.
 LoadResult parse_manifest(const std::string& text, const std::string& file,
                           const std::string& socket_dir);
 
 // Loads manifests from `paths`: each a file, or a directory whose *.json
-// files are read in name order. A missing path is an error. Devices are
-// merged; a duplicate name (or socket) is an error naming both files.
+// files are read in name order (byte order; other files, dot files and
+// subdirectories are skipped). A missing path is an error unless `missing`
+// is MissingPaths::ignore. Devices are merged in order; a duplicate name (or
+// socket) is an error naming both files. All errors of all files are
+// collected, except that a JSON syntax error ends the checks of that file.
 LoadResult load_manifests(const std::vector<std::string>& paths,
-                          const std::string& socket_dir);
+                          const std::string& socket_dir,
+                          MissingPaths missing = MissingPaths::error);
 
 // Finds a plugin file: a value containing '/' is a path (relative ones are
 // taken from `manifest_dir`); a bare name is looked up in `dirs` in order,

@@ -12,6 +12,11 @@ namespace bentos::config {
 
 struct Options {
   std::vector<std::string> config_paths;  // --config, or the defaults
+  // True when no --config was given and config_paths holds the defaults. The
+  // daemon then loads them with MissingPaths::ignore (manifest.h): a host
+  // without /etc/bentos/devices.json yet starts with no devices, while a
+  // missing path the operator named is an error.
+  bool config_is_default = false;
   std::vector<std::string> plugin_dirs;   // --plugin-dir first, then the defaults
   std::string socket_dir = "/run/bentos/drivers";
   std::string control_socket;             // empty = none
@@ -28,12 +33,19 @@ struct ParseOutcome {
 
 // `sysconfdir` (e.g. /etc) and `packaged_plugin_dir` give the defaults:
 // config <sysconfdir>/bentos/devices.json and <sysconfdir>/bentos/devices.d
-// (when they exist), plugin dirs <sysconfdir>/bentos/drivers.d then
-// `packaged_plugin_dir`.
+// (always listed, with config_is_default set: missing ones are skipped at
+// load time), plugin dirs <sysconfdir>/bentos/drivers.d then
+// `packaged_plugin_dir`. Options taking a value accept "--opt VALUE" and
+// "--opt=VALUE"; in the first form a VALUE starting with '-' is taken for a
+// forgotten value. A relative --socket-dir is made absolute (socket paths
+// must be). The first problem found is returned in `error`.
 ParseOutcome parse_command_line(int argc, const char* const* argv,
                                 const std::string& sysconfdir,
                                 const std::string& packaged_plugin_dir);
 
-std::string usage_text(const std::string& program);
+// The --help text: every option with its default, and examples. The
+// defaults shown come from the same two values parse_command_line takes.
+std::string usage_text(const std::string& program, const std::string& sysconfdir = "/etc",
+                       const std::string& packaged_plugin_dir = "<libdir>/bentos/drivers");
 
 }  // namespace bentos::config
