@@ -119,8 +119,15 @@ typedef struct bentos_host_services {
   void (*log)(bentos_host *host, int32_t level, const char *message);
 
   /* Any thread. Answer a request; data is copied. Each returns 0, or
-   * -ESTALE if the call was already answered, timed out or its session
-   * ended (the completion is dropped and logged). */
+   * -ESTALE if the call was already answered, timed out or its connection
+   * closed (the completion is dropped and logged).
+   * Which one answers which op: read -> complete_bytes (NULL/0 = EOF, or
+   * an empty P2 response); write -> complete_count; ioctl ->
+   * complete_ioctl; poll -> complete_poll; open, flush, release, fsync ->
+   * complete_ok; any op -> complete_error. A completion of the wrong kind
+   * is a plugin bug: the request is answered EIO and the host logs it. A
+   * raw read answered with more than `size` bytes is cut to `size` (a FUSE
+   * kernel rejects longer replies), also logged. */
   int32_t (*complete_bytes)(bentos_call *call, const void *data, uint64_t len);
   int32_t (*complete_count)(bentos_call *call, uint64_t count);
   int32_t (*complete_ok)(bentos_call *call); /* open/flush/release/fsync */

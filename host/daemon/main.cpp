@@ -43,7 +43,8 @@ bool resolve_devices(const bentos::config::Options& options, std::vector<Resolve
       ok = false;
       continue;
     }
-    out.push_back({std::move(spec), *path});
+    // Absolute, so logs and the control socket name the file unambiguously.
+    out.push_back({std::move(spec), std::filesystem::absolute(*path).lexically_normal().string()});
   }
   return ok;
 }

@@ -45,7 +45,7 @@ static int32_t hello_create(bentos_host *host,
   self->host = host;
   self->services = services;
   *instance = self;
-  services->log(host, BENTOS_LOG_INFO, "hello: created");
+  services->log(host, BENTOS_LOG_INFO, "created");
   return 0;
 }
 

@@ -93,7 +93,7 @@ class Kv {
       }
     }
     if (delay_ms_ < 0) throw bentos::error::invalid_argument("kv: config key 'delay_ms' must be >= 0");
-    host.log(bentos::log_level::info, strict_ ? "kv: store ready (strict)" : "kv: store ready");
+    host.log(bentos::log_level::info, strict_ ? "store ready (strict)" : "store ready");
   }
 
   std::string on_request(std::string_view request) {

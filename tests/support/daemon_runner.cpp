@@ -90,7 +90,10 @@ DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::str
   write_text(manifest, "{\"devices\": " + devices_json + "}\n");
   for (const auto& d : nlohmann::json::parse(devices_json)) device_names_.push_back(d.at("name").get<std::string>());
   auto args = base_args(manifest, dir_ + "/run");
-  for (auto& a : extra_args) args.push_back(std::move(a));
+  for (auto& a : extra_args) {
+    if (auto at = a.find("@DIR@"); at != std::string::npos) a.replace(at, 5, dir_);
+    args.push_back(std::move(a));
+  }
   pid_ = spawn(args, log_path_);
   // Ready when every device socket accepts a connection.
   ready_ = true;
@@ -149,13 +152,19 @@ int DaemonRunner::stop() {
   return exit_status_;
 }
 
+std::string bentosctl_path() { return build_dir() + "/tools/bentosctl/bentosctl"; }
+
 int run_daemon_once(const std::vector<std::string>& args, std::string& output) {
-  const std::string dir = make_temp_dir("bentos-run");
-  const std::string out_path = dir + "/output";
   std::vector<std::string> full = {daemon_path()};
   full.insert(full.end(), args.begin(), args.end());
-  const pid_t pid = spawn(full, out_path);
-  const int status = wait_exit(pid, 20000);
+  return run_program(full, output);
+}
+
+int run_program(const std::vector<std::string>& argv, std::string& output, int timeout_ms) {
+  const std::string dir = make_temp_dir("bentos-run");
+  const std::string out_path = dir + "/output";
+  const pid_t pid = spawn(argv, out_path);
+  const int status = wait_exit(pid, timeout_ms);
   std::ifstream in(out_path);
   std::ostringstream s;
   s << in.rdbuf();

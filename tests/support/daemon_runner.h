@@ -20,7 +20,8 @@ class DaemonRunner {
  public:
   // `devices_json` is the manifest's "devices" array as JSON text; a
   // device without "socket" gets <tmp>/run/<name>.sock. Extra arguments are
-  // appended to the command line.
+  // appended to the command line; "@DIR@" in one stands for the temporary
+  // directory (e.g. "--control-socket", "@DIR@/control.sock").
   explicit DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args = {});
   ~DaemonRunner();
   DaemonRunner(const DaemonRunner&) = delete;
@@ -31,6 +32,9 @@ class DaemonRunner {
   std::string socket(const std::string& device) const;
   // A fresh client connection to a device (REQUIREd to succeed by callers).
   std::unique_ptr<client::Connection> connect(const std::string& device) const;
+
+  // The control socket, when started with control_socket = true.
+  std::string control_socket() const { return dir_ + "/control.sock"; }
 
   // Everything the daemon logged so far.
   std::string log() const;
@@ -56,6 +60,11 @@ std::string build_dir();
 std::string daemon_path();
 std::string plugin_dir();       // example plugins
 std::string test_plugin_dir();  // plugins built for tests
+
+// Runs any program to completion (argv[0] is a path); stdout+stderr in
+// `output`. Returns its exit status, or -1 if it had to be killed.
+int run_program(const std::vector<std::string>& argv, std::string& output, int timeout_ms = 20000);
+std::string bentosctl_path();
 
 // Runs the daemon to completion with `args` (e.g. --check) and returns its
 // exit status, with stdout+stderr in `output`.

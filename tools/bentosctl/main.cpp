@@ -17,6 +17,7 @@
 
 #include "build_config.h"
 #include "client.h"
+#include "control.h"
 #include "script.h"
 
 namespace {
@@ -37,6 +38,8 @@ Talks to a BentOS device endpoint the way bentosd does.
 Commands:
   run SOCKET [OPTIONS] OP...   send a sequence of ops on one connection and
                                print each answer
+  host CONTROL_SOCKET [CMD]    ask a running host (--control-socket) for its
+                               devices and counters (list, status)
 
 Run `bentosctl run --help` for the ops and examples.
 )";
@@ -272,5 +275,6 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (cmd == "run") return run(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (cmd == "host") return bentos::ctl::control_command(std::vector<std::string>(args.begin() + 1, args.end()));
   return usage_error("unknown command '" + cmd + "' (see bentosctl --help)");
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -187,7 +188,13 @@ wire::Request make_poll(uint64_t fh, uint32_t events) {
 std::unique_ptr<Connection> Connection::connect(const std::string& endpoint, std::string& error,
                                                 int timeout_ms) {
   net::Endpoint ep;
-  if (!net::parse_endpoint(endpoint, ep, error)) return nullptr;
+  // A relative socket path is a convenience for people at a shell
+  // ("run/kv.sock"); the daemon itself only takes absolute ones.
+  std::string text = endpoint;
+  if (!text.empty() && text[0] != '/' && text.find("://") == std::string::npos) {
+    text = std::filesystem::absolute(text).lexically_normal().string();
+  }
+  if (!net::parse_endpoint(text, ep, error)) return nullptr;
   const Deadline deadline(timeout_ms);
   for (;;) {
     int err = 0;
