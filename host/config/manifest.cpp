@@ -213,13 +213,46 @@ class DeviceRegistry {
 
 void check_top_level(const Json& doc, const std::string& file, std::vector<std::string>& errors) {
   for (const auto& [key, value] : doc.items()) {
-    if (key != "devices" && !detail::is_comment_key(key))
-      errors.push_back(file + ": key '" + key + "': " + detail::unknown_key_message(key, {"devices"}));
+    if (key != "devices" && key != "host" && !detail::is_comment_key(key))
+      errors.push_back(file + ": key '" + key + "': " + detail::unknown_key_message(key, {"devices", "host"}));
   }
+}
+
+constexpr uint64_t kMaxConnectionsCeiling = 1000000;
+
+// The optional "host" object: host-wide settings. Returns max_connections
+// when the file sets it.
+std::optional<uint64_t> check_host_settings(const Json& doc, const std::string& file,
+                                            std::vector<std::string>& errors) {
+  const auto host = doc.find("host");
+  if (host == doc.end()) return std::nullopt;
+  if (!host->is_object()) {
+    errors.push_back(file + ": key 'host': expected an object of host-wide settings, found " +
+                     detail::describe(*host));
+    return std::nullopt;
+  }
+  std::optional<uint64_t> max_connections;
+  for (const auto& [key, value] : host->items()) {
+    if (detail::is_comment_key(key)) continue;
+    if (key != "max_connections") {
+      errors.push_back(file + ": key 'host." + key + "': " + detail::unknown_key_message(key, {"max_connections"}));
+      continue;
+    }
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+        value.get<uint64_t>() > kMaxConnectionsCeiling) {
+      errors.push_back(file + ": key 'host.max_connections': expected an integer from 1 to " +
+                       std::to_string(kMaxConnectionsCeiling) + ", found " + detail::describe(value));
+      continue;
+    }
+    max_connections = value.get<uint64_t>();
+  }
+  return max_connections;
 }
 
 // One file's devices, valid or not, in file order, and its errors.
 struct CheckedFile {
+  std::string file;
+  std::optional<uint64_t> max_connections;
   std::vector<detail::CheckedDevice> devices;
   std::vector<std::string> errors;
 };
@@ -234,6 +267,8 @@ CheckedFile check_manifest(const std::string& text, const std::string& file, con
     return checked;
   }
   check_top_level(*doc, file, checked.errors);
+  checked.file = file;
+  checked.max_connections = check_host_settings(*doc, file, checked.errors);
   DuplicatesByDevice duplicates = group_duplicates(finder.duplicates());
   const std::vector<std::string> top_level = duplicates[kTopLevel];
   for (const std::string& key : top_level)
@@ -260,6 +295,17 @@ CheckedFile check_manifest(const std::string& text, const std::string& file, con
 // socket, so a clash with them is reported at once.
 void merge(CheckedFile&& checked, DeviceRegistry& registry, LoadResult& result) {
   result.errors.insert(result.errors.end(), checked.errors.begin(), checked.errors.end());
+  if (checked.max_connections) {
+    HostSettings& host = result.host;
+    if (!host.max_connections_file.empty() && host.max_connections != *checked.max_connections) {
+      result.errors.push_back(checked.file + ": key 'host.max_connections': " +
+                              std::to_string(*checked.max_connections) + " contradicts " +
+                              std::to_string(host.max_connections) + " set in " + host.max_connections_file);
+    } else {
+      host.max_connections = *checked.max_connections;
+      host.max_connections_file = checked.file;
+    }
+  }
   for (detail::CheckedDevice& device : checked.devices) {
     if (device.spec.name.empty()) continue;  // nothing to clash with
     if (registry.add(device.spec, result.errors) && device.valid) result.devices.push_back(std::move(device.spec));

@@ -49,8 +49,16 @@ struct DeviceSpec {
   std::string source_file;  // the manifest that defined it
 };
 
+// Host-wide settings: the optional top-level "host" object of a manifest,
+// e.g. {"host": {"max_connections": 4096}, "devices": [...]}.
+struct HostSettings {
+  uint64_t max_connections = 1024;  // behavior.md §1 limits
+  std::string max_connections_file; // the manifest that set it, if any
+};
+
 struct LoadResult {
   std::vector<DeviceSpec> devices;
+  HostSettings host;
   std::vector<std::string> errors;  // empty = valid
   bool ok() const { return errors.empty(); }
 };

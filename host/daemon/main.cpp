@@ -28,11 +28,13 @@ struct ResolvedDevice {
 
 // Manifests -> devices with their plugin files found; false after printing
 // every problem.
-bool resolve_devices(const bentos::config::Options& options, std::vector<ResolvedDevice>& out) {
+bool resolve_devices(const bentos::config::Options& options, std::vector<ResolvedDevice>& out,
+                     bentos::config::HostSettings& host) {
   const auto missing = options.config_is_default ? bentos::config::MissingPaths::ignore
                                                  : bentos::config::MissingPaths::error;
   bentos::config::LoadResult loaded = bentos::config::load_manifests(options.config_paths, options.socket_dir, missing);
   bool ok = loaded.ok();
+  host = loaded.host;
   for (const auto& e : loaded.errors) bentos::log::error("", e);
   for (auto& spec : loaded.devices) {
     std::string error;
@@ -80,10 +82,11 @@ struct Signals {
 
 void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
 
-int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices) {
+int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices,
+          const bentos::config::HostSettings& settings) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{});
+  auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{settings.max_connections});
   for (const auto& d : devices) {
     std::string error;
     if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
@@ -155,11 +158,12 @@ int main(int argc, char** argv) {
   }
   bentos::log::set_level(options.log_level);
   std::vector<ResolvedDevice> devices;
-  const bool manifests_ok = resolve_devices(options, devices);
+  bentos::config::HostSettings host_settings;
+  const bool manifests_ok = resolve_devices(options, devices, host_settings);
   if (options.check) return run_check(devices, manifests_ok);
   if (!manifests_ok) {
     bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
     return 1;
   }
-  return serve(options, devices);
+  return serve(options, devices, host_settings);
 }
