@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <deque>
 #include <doctest/doctest.h>
+
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -472,7 +474,11 @@ TEST_CASE("connect: tcp://127.0.0.1:port") {
 
 TEST_CASE("connect: errors") {
   std::string error;
-  CHECK_FALSE(Connection::connect("relative.sock", error, 100));
+  // A relative path is taken from the working directory (people type
+  // run/kv.sock); with nothing there the error names the absolute path.
+  CHECK_FALSE(Connection::connect("no-such-dir-here/relative.sock", error, 100));
+  CHECK(error.find(std::filesystem::current_path().string() + "/no-such-dir-here/relative.sock") != std::string::npos);
+  CHECK_FALSE(Connection::connect("ftp://host:1", error, 100));
   CHECK(error.find("expected") != std::string::npos);
   TempDir dir;
   const auto start = Clock::now();

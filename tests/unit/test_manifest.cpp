@@ -202,7 +202,7 @@ TEST_CASE("bad manifests: each gives exactly the expected messages") {
       {R"({"devices": {}})", {kFile + ": key 'devices': expected an array of device objects, found an object"}},
       {R"({"devices": null})", {kFile + ": key 'devices': expected an array of device objects, found null"}},
       {R"({"devices": [], "device": []})", {kFile + ": key 'device': unknown key; did you mean 'devices'?"}},
-      {R"({"devices": [], "extra": 1})", {kFile + ": key 'extra': unknown key; expected one of: devices"}},
+      {R"({"devices": [], "extra": 1})", {kFile + ": key 'extra': unknown key; expected one of: devices, host"}},
       {R"({"devices": [42]})",
        {d0 + R"(expected a device object such as {"name": ..., "plugin": ...}, found 42)"}},
       {R"({"devices": [[]]})",
@@ -322,7 +322,7 @@ TEST_CASE("all errors of a file are collected, in file order, and good devices a
   ], "_comment": "fine", "version": 2})";
   const LoadResult r = parse(text);
   const std::vector<std::string> expected = {
-      kFile + ": key 'version': unknown key; expected one of: devices",
+      kFile + ": key 'version': unknown key; expected one of: devices, host",
       kFile + ": device 'a': key 'plugin': expected a plugin file name or path (a non-empty string), found an empty string",
       kFile + ": device 'a': key 'limits.max_events': expected a positive integer, found -3",
       kFile + ": device 'a': key 'threads': expected an integer of at most 64, found 99",
