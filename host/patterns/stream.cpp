@@ -1,0 +1,119 @@
+#include "patterns/stream.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "patterns/pattern.h"
+
+namespace bentos::patterns {
+
+using wire::OpKind;
+using wire::Reply;
+
+std::optional<Reply> stream_fixed_reply(OpKind op) {
+  switch (op) {
+    case OpKind::flush:
+    case OpKind::fsync: return Reply::empty();
+    case OpKind::ioctl: return Reply::error(ENOSYS);
+    default: return std::nullopt;
+  }
+}
+
+StreamSession::StreamSession(EmptyRead when_empty, bool nonblocking, uint64_t max_buffered_bytes)
+    : when_empty_(when_empty), nonblocking_(nonblocking), max_buffered_bytes_(max_buffered_bytes) {}
+
+StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
+  ReadResult result;
+  // Invariant: reads park only while the queue is empty (push serves them
+  // before queueing), so a non-empty queue never jumps a parked read.
+  if (queued_bytes_ > 0 || size == 0) {
+    result.reply = Reply::bytes(take(size));
+    return result;
+  }
+  if (when_empty_ == EmptyRead::eof) {
+    result.reply = Reply::bytes({});
+  } else if (nonblocking_) {
+    result.reply = Reply::error(EAGAIN);
+  } else {
+    parked_.push_back(ParkedRead{token, size});
+    result.parked = true;
+  }
+  return result;
+}
+
+StreamSession::PushResult StreamSession::push(std::string_view data) {
+  PushResult result;
+  result.accepted = true;
+  if (data.empty() || ended_) return result;
+
+  // Parked reads exist only with an empty queue: serve them straight from
+  // this chunk, first come first served; a bigger chunk serves several.
+  while (!parked_.empty() && !data.empty()) {
+    const ParkedRead read = parked_.front();
+    parked_.pop_front();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(read.size, data.size()));
+    result.answers.push_back(ParkedAnswer{read.token, Reply::bytes(std::string(data.substr(0, n)))});
+    data.remove_prefix(n);
+  }
+  if (data.empty()) return result;
+
+  // [fix] Backpressure. An empty queue always takes the chunk, so a chunk
+  // larger than the bound still gets through instead of blocking forever.
+  const bool would_exceed =
+      queued_bytes_ >= max_buffered_bytes_ || data.size() > max_buffered_bytes_ - queued_bytes_;
+  if (queued_bytes_ > 0 && would_exceed) {
+    refused_ = true;
+    result.accepted = false;
+    return result;
+  }
+  chunks_.emplace_back(data);
+  queued_bytes_ += data.size();
+  return result;
+}
+
+bool StreamSession::take_writable_notice() {
+  return std::exchange(notice_pending_, false);
+}
+
+uint32_t StreamSession::poll() const {
+  return kPollOut | (queued_bytes_ > 0 ? kPollIn : 0u);
+}
+
+ParkedAnswers StreamSession::end() {
+  ParkedAnswers answers;
+  for (const ParkedRead& read : parked_) answers.push_back(ParkedAnswer{read.token, Reply::error(EIO)});
+  parked_.clear();
+  chunks_.clear();
+  head_offset_ = 0;
+  queued_bytes_ = 0;
+  refused_ = false;
+  notice_pending_ = false;
+  ended_ = true;
+  return answers;
+}
+
+std::string StreamSession::take(uint64_t size) {
+  std::string out;
+  out.reserve(static_cast<size_t>(std::min(size, queued_bytes_)));
+  while (out.size() < size && !chunks_.empty()) {
+    const std::string& head = chunks_.front();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(head.size() - head_offset_, size - out.size()));
+    out.append(head, head_offset_, n);
+    head_offset_ += n;
+    if (head_offset_ == head.size()) {
+      chunks_.pop_front();
+      head_offset_ = 0;
+    }
+  }
+  queued_bytes_ -= out.size();
+  // The notice waits for a read that drains the queue: firing it on the
+  // refusal itself would have the plugin retry into a queue still full.
+  if (refused_ && !out.empty() && queued_bytes_ <= max_buffered_bytes_ / 2) {
+    refused_ = false;
+    notice_pending_ = true;
+  }
+  return out;
+}
+
+}  // namespace bentos::patterns
