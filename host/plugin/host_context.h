@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "bentos/driver.h"
 #include "plugin/loop_inbox.h"
+#include "plugin/targets.h"
 
 namespace bentos::plugin {
 
@@ -46,4 +48,8 @@ struct bentos_host {
   uv_loop_t* loop = nullptr;
   std::shared_ptr<bentos::plugin::LoopInbox> inbox;
   std::unique_ptr<bentos::plugin::TimerSet> timers;
+  // P3: where emit() goes. Set by the event-stream driver on the loop
+  // thread, read by emit() from any thread, hence the mutex.
+  std::mutex emit_mutex;
+  std::shared_ptr<bentos::plugin::EmitTarget> emit_target;
 };

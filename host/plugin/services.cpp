@@ -7,6 +7,7 @@
 
 #include "plugin/calls.h"
 #include "plugin/host_context.h"
+#include "plugin/targets.h"
 #include "util/log.h"
 
 namespace bentos::plugin {
@@ -17,6 +18,16 @@ uint64_t next_handle_id() {
   // Starts at 1 so no handle is ever NULL; 64 bits never wrap in practice.
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+HandleTable<PushTarget>& push_targets() {
+  static HandleTable<PushTarget> table;
+  return table;
+}
+
+HandleTable<CycleTarget>& cycle_targets() {
+  static HandleTable<CycleTarget> table;
+  return table;
 }
 
 HandleTable<PendingCall>& call_table() {
@@ -91,13 +102,49 @@ int32_t svc_complete_error(bentos_call* call, int32_t negative_errno) {
   return complete_call(call, Completion::error(err));
 }
 
-// any thread. P1 output: arrives with the stream pattern.
-int32_t svc_push(bentos_session*, const void*, uint64_t) { return -ENOSYS; }
-// any thread. P3 events: arrive with the event-stream pattern.
-int32_t svc_emit(bentos_host*, const void*, uint64_t) { return -ENOSYS; }
-// any thread. P4 records: arrive with the configured-stream pattern.
-int32_t svc_yield(bentos_stream*, const void*, uint64_t) { return -ENOSYS; }
-int32_t svc_end(bentos_stream*, int32_t) { return -ENOSYS; }
+// any thread. P1 output for one session.
+int32_t svc_push(bentos_session* session, const void* data, uint64_t len) {
+  if (!data && len > 0) return -EINVAL;
+  auto target = push_targets().find(id_from_handle(session));
+  if (!target) return -ESTALE;  // the session ended: its reader is gone
+  return target->push(data, len);
+}
+
+// any thread. P3: one event to every listener of the instance.
+int32_t svc_emit(bentos_host* host, const void* data, uint64_t len) {
+  if (!host) return -EINVAL;
+  if (!data && len > 0) return -EINVAL;
+  std::shared_ptr<EmitTarget> target;
+  {
+    std::lock_guard<std::mutex> lock(host->emit_mutex);
+    target = host->emit_target;
+  }
+  if (!target) return 0;  // not an event-stream device (yet): nobody listens
+  return target->emit(data, len);
+}
+
+// any thread. P4: one output record of a cycle.
+int32_t svc_yield(bentos_stream* stream, const void* data, uint64_t len) {
+  if (!data && len > 0) return -EINVAL;
+  auto target = cycle_targets().find(id_from_handle(stream));
+  if (!target) {
+    log::warn("plugin", "yield on stream #" + std::to_string(id_from_handle(stream)) +
+                            " after its end() or failed process(); dropped");
+    return -ESTALE;
+  }
+  return target->yield(data, len);
+}
+
+// any thread. P4: the end of a cycle, exactly once.
+int32_t svc_end(bentos_stream* stream, int32_t negative_errno) {
+  auto target = cycle_targets().take(id_from_handle(stream));
+  if (!target) {
+    log::warn("plugin", "end() on stream #" + std::to_string(id_from_handle(stream)) +
+                            " that already ended (or whose process() failed); dropped");
+    return -ESTALE;
+  }
+  return target->end(negative_errno);
+}
 
 // any thread
 int32_t svc_post(bentos_host* host, bentos_task_fn fn, void* arg) {

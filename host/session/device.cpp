@@ -5,7 +5,10 @@
 
 #include "net/endpoint.h"
 #include "session/host_context.h"
+#include "session/configured_stream_driver.h"
+#include "session/event_stream_driver.h"
 #include "session/raw_driver.h"
+#include "session/stream_driver.h"
 #include "session/write_read_driver.h"
 #include "util/log.h"
 #include "wire/codec.h"
@@ -33,17 +36,24 @@ bool Device::start(bool listen, std::string& error) {
                                              error);
   if (!instance_) return false;
   calls_ = std::make_shared<CallTracker>(host_.loop(), host_.inbox(), spec_.name, spec_.limits.request_timeout_ms);
+  // Blocking plugins run on host workers: asked for by the manifest
+  // ("threads": N or "executor": "worker") or by the plugin's own hint.
+  const bool workers = spec_.threads > 0 || spec_.executor == "worker" ||
+                       library_->descriptor().threading == BENTOS_THREADING_WORKER;
+  if (workers) {
+    const unsigned threads = spec_.threads > 0 ? spec_.threads : 4;
+    executor_ = std::make_unique<WorkerExecutor>(threads, host_.inbox());
+    log::info(spec_.name, "callbacks run on " + std::to_string(threads) + " worker thread(s)");
+  } else {
+    executor_ = std::make_unique<LoopExecutor>();
+  }
+  const DriverContext ctx{*instance_, calls_, *executor_, spec_, host_.inbox()};
   switch (library_->pattern()) {
-    case patterns::Pattern::raw:
-      driver_ = std::make_unique<RawDriver>(*instance_, calls_);
-      break;
-    case patterns::Pattern::write_read:
-      driver_ = std::make_unique<WriteReadDriver>(*instance_, calls_, spec_.limits.max_request_bytes);
-      break;
-    default:
-      error = "device '" + spec_.name + "': plugin " + library_->path() + " uses the " +
-              patterns::pattern_name(library_->pattern()) + " pattern, which this host version does not serve yet";
-      return false;
+    case patterns::Pattern::raw: driver_ = std::make_unique<RawDriver>(ctx); break;
+    case patterns::Pattern::stream: driver_ = std::make_unique<StreamDriver>(ctx); break;
+    case patterns::Pattern::write_read: driver_ = std::make_unique<WriteReadDriver>(ctx); break;
+    case patterns::Pattern::event_stream: driver_ = std::make_unique<EventStreamDriver>(ctx); break;
+    case patterns::Pattern::configured_stream: driver_ = std::make_unique<ConfiguredStreamDriver>(ctx); break;
   }
   if (!listen) return true;
   net::Endpoint endpoint;
@@ -72,8 +82,11 @@ void Device::stop() {
     link->close();
     links_.erase(link->id());
   }
+  // Workers finish their callbacks before anything they use goes away.
+  if (executor_) executor_->close();
   if (calls_) calls_->close();
   driver_.reset();
+  executor_.reset();
   instance_.reset();
 }
 

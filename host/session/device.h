@@ -17,6 +17,7 @@
 #include "patterns/pattern.h"
 #include "plugin/instance.h"
 #include "session/call_tracker.h"
+#include "session/executor.h"
 #include "session/link.h"
 #include "session/pattern_driver.h"
 
@@ -71,6 +72,7 @@ class Device {
   std::shared_ptr<plugin::PluginLibrary> library_;
   std::unique_ptr<plugin::PluginInstance> instance_;
   std::shared_ptr<CallTracker> calls_;
+  std::unique_ptr<Executor> executor_;
   std::unique_ptr<PatternDriver> driver_;
   std::unique_ptr<net::Listener> listener_;
   std::unordered_map<uint64_t, std::shared_ptr<Link>> links_;

@@ -13,22 +13,28 @@ namespace {
 
 struct RawSession : Session {
   using Session::Session;
-  void* state = nullptr;  // the plugin's per-session pointer
+  void* state = nullptr;  // the plugin's per-session pointer (written by open)
 };
 
 }  // namespace
 
-RawDriver::RawDriver(plugin::PluginInstance& instance, std::shared_ptr<CallTracker> calls)
-    : instance_(instance), ops_(instance.library().raw_ops()), calls_(std::move(calls)) {}
+RawDriver::RawDriver(const DriverContext& ctx) : ctx_(ctx), ops_(ctx.instance.library().raw_ops()) {}
 
 bentos_call* RawDriver::start_call(uint64_t link_id, OpKind op, uint64_t read_size, Responder r) {
-  std::string device = instance_.device();
-  return calls_->start(link_id, [op, read_size, r, device](Completion&& c) {
+  std::string device = ctx_.device();
+  return ctx_.calls->start(link_id, [op, read_size, r, device](Completion&& c) {
     std::string problem;
     Reply reply = patterns::raw_reply(op, c, read_size, problem);
     if (!problem.empty()) log::warn(device, "plugin " + problem);
     r.send(std::move(reply));
   });
+}
+
+void RawDriver::run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback) {
+  std::shared_ptr<CallTracker> calls = ctx_.calls;
+  ctx_.exec.submit(
+      strand, [callback = std::move(callback)]() -> int64_t { return callback(); },
+      [calls, call, name](int64_t rc) { calls->returned(call, rc, name); });
 }
 
 void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
@@ -41,8 +47,8 @@ void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
     return;
   }
   std::weak_ptr<Link> weak_link = r.link;
-  std::string device = instance_.device();
-  bentos_call* call = calls_->start(link.id(), [r, s, weak_link, device](Completion&& c) {
+  std::string device = ctx_.device();
+  bentos_call* call = ctx_.calls->start(link.id(), [r, s, weak_link, device](Completion&& c) {
     std::string problem;
     Reply reply = patterns::raw_reply(OpKind::open, c, 0, problem);
     if (!problem.empty()) log::warn(device, "plugin " + problem);
@@ -53,76 +59,91 @@ void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
     }
     r.send(std::move(reply));
   });
-  bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
-  const int32_t rc = ops_.open(instance_.handle(), call, &info, &s->state);
-  calls_->returned(call, rc, "open");
+  const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
+  void* inst = ctx_.plugin_instance();
+  auto open_fn = ops_.open;
+  run(s.get(), call, "open", [open_fn, inst, call, info, s] { return open_fn(inst, call, &info, &s->state); });
 }
 
 void RawDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
-  auto* s = static_cast<RawSession*>(base.get());
-  void* inst = instance_.handle();
+  auto s = std::static_pointer_cast<RawSession>(base);
+  void* inst = ctx_.plugin_instance();
+  const bentos_raw_ops ops = ops_;
   const auto unset = [&] { r.send(patterns::raw_default_reply(req.kind)); };
-  bentos_call* call = nullptr;
-  int32_t rc = 0;
-  const auto* data = reinterpret_cast<const uint8_t*>(req.data.data());
+  // The request's bytes travel with the callback (it may run on a worker).
+  auto data = std::make_shared<std::string>(std::move(req.data));
   switch (req.kind) {
-    case OpKind::read:
-      if (!ops_.read) return unset();
-      call = start_call(link.id(), req.kind, req.size, r);
-      rc = ops_.read(inst, s->state, call, req.size, req.offset);
-      break;
-    case OpKind::write:
-      if (!ops_.write) return unset();
-      call = start_call(link.id(), req.kind, 0, r);
-      rc = ops_.write(inst, s->state, call, data, req.data.size(), req.offset);
-      break;
-    case OpKind::flush:
-      if (!ops_.flush) return unset();
-      call = start_call(link.id(), req.kind, 0, r);
-      rc = ops_.flush(inst, s->state, call);
-      break;
-    case OpKind::fsync:
-      if (!ops_.fsync) return unset();
-      call = start_call(link.id(), req.kind, 0, r);
-      rc = ops_.fsync(inst, s->state, call, req.datasync ? 1 : 0);
-      break;
-    case OpKind::ioctl:
-      if (!ops_.ioctl) return unset();
-      call = start_call(link.id(), req.kind, 0, r);
-      rc = ops_.ioctl(inst, s->state, call, req.cmd, req.ioctl_flags, data, req.data.size(), req.out_bufsz);
-      break;
-    case OpKind::poll:
-      if (!ops_.poll) return unset();
-      call = start_call(link.id(), req.kind, 0, r);
-      rc = ops_.poll(inst, s->state, call, req.events);
-      break;
+    case OpKind::read: {
+      if (!ops.read) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, req.size, r);
+      const uint64_t size = req.size;
+      const int64_t offset = req.offset;
+      return run(s.get(), call, "read", [=] { return ops.read(inst, s->state, call, size, offset); });
+    }
+    case OpKind::write: {
+      if (!ops.write) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const int64_t offset = req.offset;
+      return run(s.get(), call, "write", [=] {
+        return ops.write(inst, s->state, call, reinterpret_cast<const uint8_t*>(data->data()), data->size(), offset);
+      });
+    }
+    case OpKind::flush: {
+      if (!ops.flush) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      return run(s.get(), call, "flush", [=] { return ops.flush(inst, s->state, call); });
+    }
+    case OpKind::fsync: {
+      if (!ops.fsync) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const int32_t datasync = req.datasync ? 1 : 0;
+      return run(s.get(), call, "fsync", [=] { return ops.fsync(inst, s->state, call, datasync); });
+    }
+    case OpKind::ioctl: {
+      if (!ops.ioctl) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const uint32_t cmd = req.cmd, flags = req.ioctl_flags;
+      const uint64_t out_size = req.out_bufsz;
+      return run(s.get(), call, "ioctl", [=] {
+        return ops.ioctl(inst, s->state, call, cmd, flags, reinterpret_cast<const uint8_t*>(data->data()),
+                         data->size(), out_size);
+      });
+    }
+    case OpKind::poll: {
+      if (!ops.poll) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const uint32_t events = req.events;
+      return run(s.get(), call, "poll", [=] { return ops.poll(inst, s->state, call, events); });
+    }
     default:
       return unset();
   }
-  calls_->returned(call, rc, wire::op_name(req.kind));
 }
 
 void RawDriver::release(Link& link, std::shared_ptr<Session> base, const wire::Request& req, Responder r) {
-  auto* s = static_cast<RawSession*>(base.get());
+  auto s = std::static_pointer_cast<RawSession>(base);
   s->ended = true;
   if (!ops_.release) {
     r.send(patterns::raw_default_reply(OpKind::release));
     return;
   }
   bentos_call* call = start_call(link.id(), OpKind::release, 0, r);
-  const int32_t rc = ops_.release(instance_.handle(), s->state, call, req.flags);
-  calls_->returned(call, rc, "release");
+  void* inst = ctx_.plugin_instance();
+  auto release_fn = ops_.release;
+  const int32_t flags = req.flags;
+  run(s.get(), call, "release", [=] { return release_fn(inst, s->state, call, flags); });
 }
 
 void RawDriver::end(std::shared_ptr<Session> base) {
-  auto* s = static_cast<RawSession*>(base.get());
+  auto s = std::static_pointer_cast<RawSession>(base);
   if (s->ended) return;
   s->ended = true;
   if (!ops_.release) return;
   // The plugin frees its state in release; nobody waits for the answer.
-  bentos_call* call = calls_->start(0, [](Completion&&) {});
-  const int32_t rc = ops_.release(instance_.handle(), s->state, call, 0);
-  calls_->returned(call, rc, "release");
+  bentos_call* call = ctx_.calls->start(0, [](Completion&&) {});
+  void* inst = ctx_.plugin_instance();
+  auto release_fn = ops_.release;
+  run(s.get(), call, "release", [=] { return release_fn(inst, s->state, call, 0); });
 }
 
 }  // namespace bentos::session

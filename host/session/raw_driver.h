@@ -5,17 +5,17 @@
 // Owned by its Device; loop thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 
-#include "plugin/instance.h"
-#include "session/call_tracker.h"
+#include "session/driver_context.h"
 #include "session/pattern_driver.h"
 
 namespace bentos::session {
 
 class RawDriver : public PatternDriver {
  public:
-  RawDriver(plugin::PluginInstance& instance, std::shared_ptr<CallTracker> calls);
+  explicit RawDriver(const DriverContext& ctx);
 
   void open(Link& link, const wire::Request& req, Responder r) override;
   void op(Link& link, const std::shared_ptr<Session>& s, wire::Request&& req, Responder r) override;
@@ -25,10 +25,12 @@ class RawDriver : public PatternDriver {
  private:
   // A call whose answer becomes the reply to `op` on `r`.
   bentos_call* start_call(uint64_t link_id, wire::OpKind op, uint64_t read_size, Responder r);
+  // Runs `callback` (a plugin op taking `call`) on the session's strand;
+  // its return value then answers the call if negative.
+  void run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback);
 
-  plugin::PluginInstance& instance_;
+  DriverContext ctx_;
   const bentos_raw_ops& ops_;
-  std::shared_ptr<CallTracker> calls_;
 };
 
 }  // namespace bentos::session

@@ -21,25 +21,29 @@ struct WriteReadSessionState : Session {
 
 }  // namespace
 
-WriteReadDriver::WriteReadDriver(plugin::PluginInstance& instance, std::shared_ptr<CallTracker> calls,
-                                 uint64_t max_request_bytes)
-    : instance_(instance),
-      ops_(instance.library().write_read_ops()),
-      calls_(std::move(calls)),
-      max_request_bytes_(max_request_bytes) {}
+WriteReadDriver::WriteReadDriver(const DriverContext& ctx)
+    : ctx_(ctx), ops_(ctx.instance.library().write_read_ops()) {}
 
 void WriteReadDriver::open(Link& link, const wire::Request& req, Responder r) {
-  auto s = std::make_shared<WriteReadSessionState>(req.fh, link.id(), max_request_bytes_);
-  if (ops_.session_start) {
-    bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
-    const int32_t rc = ops_.session_start(instance_.handle(), &info, &s->state);
-    if (rc < 0) {
-      r.send(Reply::error(-rc));
-      return;
-    }
+  auto s = std::make_shared<WriteReadSessionState>(req.fh, link.id(), ctx_.spec.limits.max_request_bytes);
+  if (!ops_.session_start) {
+    link.put(s);
+    r.send(Reply::opened());
+    return;
   }
-  link.put(s);
-  r.send(Reply::opened());
+  const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
+  void* inst = ctx_.plugin_instance();
+  auto start = ops_.session_start;
+  std::weak_ptr<Link> weak_link = r.link;
+  ctx_.exec.submit(
+      s.get(), [=]() -> int64_t { return start(inst, &info, &s->state); },
+      [this, s, r, weak_link](int64_t rc) {
+        if (rc < 0) return r.send(Reply::error(static_cast<int32_t>(-rc)));
+        auto l = weak_link.lock();
+        if (!l || !l->alive()) return end_plugin_session(s);  // its connection died meanwhile
+        l->put(s);
+        r.send(Reply::opened());
+      });
 }
 
 void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
@@ -56,24 +60,40 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   }
   if (step.reply) return r.send(std::move(*step.reply));
   // Submit: the answer completes the trigger, even after a release (§4).
-  bentos_call* call = calls_->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(c)); });
-  const int32_t rc = ops_.on_request(instance_.handle(), s->state, call,
-                                     reinterpret_cast<const uint8_t*>(step.request.data()), step.request.size());
-  calls_->returned(call, rc, "on_request");
+  bentos_call* call = ctx_.calls->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(c)); });
+  auto request = std::make_shared<std::string>(std::move(step.request));
+  void* inst = ctx_.plugin_instance();
+  auto on_request = ops_.on_request;
+  std::shared_ptr<CallTracker> calls = ctx_.calls;
+  ctx_.exec.submit(
+      s.get(),
+      [=]() -> int64_t {
+        return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request->data()), request->size());
+      },
+      [calls, call](int64_t rc) { calls->returned(call, rc, "on_request"); });
 }
 
 void WriteReadDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
-  end_plugin_session(*s);
+  end_plugin_session(s);
   r.send(Reply::empty());
 }
 
-void WriteReadDriver::end(std::shared_ptr<Session> s) { end_plugin_session(*s); }
+void WriteReadDriver::end(std::shared_ptr<Session> s) { end_plugin_session(s); }
 
-void WriteReadDriver::end_plugin_session(Session& base) {
-  auto& s = static_cast<WriteReadSessionState&>(base);
-  if (s.ended) return;
-  s.ended = true;
-  if (ops_.session_end) ops_.session_end(instance_.handle(), s.state);
+void WriteReadDriver::end_plugin_session(const std::shared_ptr<Session>& base) {
+  auto s = std::static_pointer_cast<WriteReadSessionState>(base);
+  if (s->ended) return;
+  s->ended = true;
+  if (!ops_.session_end) return;
+  void* inst = ctx_.plugin_instance();
+  auto end_fn = ops_.session_end;
+  ctx_.exec.submit(
+      s.get(),
+      [=]() -> int64_t {
+        end_fn(inst, s->state);
+        return 0;
+      },
+      [](int64_t) {});
 }
 
 }  // namespace bentos::session

@@ -8,16 +8,14 @@
 
 #include <memory>
 
-#include "plugin/instance.h"
-#include "session/call_tracker.h"
+#include "session/driver_context.h"
 #include "session/pattern_driver.h"
 
 namespace bentos::session {
 
 class WriteReadDriver : public PatternDriver {
  public:
-  WriteReadDriver(plugin::PluginInstance& instance, std::shared_ptr<CallTracker> calls,
-                  uint64_t max_request_bytes);
+  explicit WriteReadDriver(const DriverContext& ctx);
 
   void open(Link& link, const wire::Request& req, Responder r) override;
   void op(Link& link, const std::shared_ptr<Session>& s, wire::Request&& req, Responder r) override;
@@ -25,12 +23,10 @@ class WriteReadDriver : public PatternDriver {
   void end(std::shared_ptr<Session> s) override;
 
  private:
-  void end_plugin_session(Session& s);
+  void end_plugin_session(const std::shared_ptr<Session>& s);
 
-  plugin::PluginInstance& instance_;
+  DriverContext ctx_;
   const bentos_write_read_ops& ops_;
-  std::shared_ptr<CallTracker> calls_;
-  uint64_t max_request_bytes_;
 };
 
 }  // namespace bentos::session

@@ -1,0 +1,138 @@
+#include "session/event_stream_driver.h"
+
+#include <cerrno>
+
+#include "patterns/pattern.h"
+#include "plugin/host_context.h"
+#include "plugin/targets.h"
+#include "util/log.h"
+
+namespace bentos::session {
+
+using wire::OpKind;
+using wire::Reply;
+
+namespace {
+
+struct ListenerSession : Session {
+  ListenerSession(uint64_t fh_, uint64_t link_id_, patterns::ListenerId id_) : Session(fh_, link_id_), id(id_) {}
+  const patterns::ListenerId id;
+};
+
+// emit() from any thread: the event is copied once, stamped, and queued for
+// the loop, where the hub shares that one copy with every listener.
+class HubEmitTarget : public plugin::EmitTarget {
+ public:
+  HubEmitTarget(std::weak_ptr<EventStreamDriver::Core> core, std::shared_ptr<plugin::LoopInbox> inbox)
+      : core_(std::move(core)), inbox_(std::move(inbox)) {}
+
+  int32_t emit(const void* data, uint64_t len) override {
+    auto core = core_.lock();
+    if (!core) return 0;
+    auto event = std::make_shared<const std::string>(static_cast<const char*>(data), len);
+    const uint64_t sequence = core->sequence.fetch_add(1) + 1;
+    std::weak_ptr<EventStreamDriver::Core> weak = core_;
+    inbox_->post([weak, event, sequence] {
+      if (auto c = weak.lock()) c->parked.answer(c->hub.emit(event, sequence));
+    });
+    return 0;
+  }
+
+ private:
+  std::weak_ptr<EventStreamDriver::Core> core_;
+  std::shared_ptr<plugin::LoopInbox> inbox_;
+};
+
+}  // namespace
+
+EventStreamDriver::EventStreamDriver(const DriverContext& ctx)
+    : ctx_(ctx),
+      ops_(ctx.instance.library().event_stream_ops()),
+      // P3 blocks on an empty read unless the device asks for the SDK's eof [fix].
+      core_(std::make_shared<Core>(ctx.spec.read_when_empty != config::ReadWhenEmpty::eof,
+                                   ctx.spec.limits.max_events)) {
+  bentos_host* host = ctx_.instance.host();
+  std::lock_guard<std::mutex> lock(host->emit_mutex);
+  host->emit_target = std::make_shared<HubEmitTarget>(core_, ctx_.inbox);
+}
+
+EventStreamDriver::~EventStreamDriver() {
+  bentos_host* host = ctx_.instance.host();
+  std::lock_guard<std::mutex> lock(host->emit_mutex);
+  host->emit_target.reset();
+}
+
+void EventStreamDriver::open(Link& link, const wire::Request& req, Responder r) {
+  auto s = std::make_shared<ListenerSession>(req.fh, link.id(), next_listener_++);
+  // Events emitted before this open are not this listener's.
+  const uint64_t after = core_->sequence.load();
+  const bool first = core_->hub.add(s->id, (req.flags & patterns::kONonblock) != 0, after);
+  link.put(s);
+  if (!first || !ops_.on_activate) return r.send(Reply::opened());
+  void* inst = ctx_.plugin_instance();
+  auto activate = ops_.on_activate;
+  std::weak_ptr<Link> weak_link = r.link;
+  const std::string device = ctx_.device();
+  ctx_.exec.submit(
+      this, [=]() -> int64_t { return activate(inst); },
+      [this, s, r, weak_link, device](int64_t rc) {
+        if (rc >= 0) return r.send(Reply::opened());
+        // §5: activation failed -> the listener is removed, EIO.
+        log::warn(device, "on_activate failed (" + std::to_string(rc) + "); the open answers EIO");
+        if (auto l = weak_link.lock(); l && l->find(s->fh) == s) l->take(s->fh);
+        s->ended = true;
+        auto removed = core_->hub.remove(s->id);
+        core_->parked.answer(std::move(removed.answers));
+        r.send(Reply::error(EIO));
+      });
+}
+
+void EventStreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
+  auto s = std::static_pointer_cast<ListenerSession>(base);
+  switch (req.kind) {
+    case OpKind::write: return r.send(Reply::error(EACCES));
+    case OpKind::read: {
+      const patterns::ReadToken token = core_->parked.park(r);
+      auto result = core_->hub.read(s->id, req.size, token);
+      if (!result.parked) {
+        core_->parked.forget(token);
+        r.send(std::move(result.reply));
+      }
+      return;
+    }
+    case OpKind::poll: return r.send(Reply::polled(core_->hub.poll(s->id)));
+    case OpKind::flush:
+    case OpKind::fsync: return r.send(Reply::empty());
+    default: return r.send(Reply::error(ENOSYS));  // ioctl
+  }
+}
+
+void EventStreamDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
+  remove_listener(s, true);
+  r.send(Reply::empty());
+}
+
+void EventStreamDriver::end(std::shared_ptr<Session> s) { remove_listener(s, false); }
+
+void EventStreamDriver::remove_listener(const std::shared_ptr<Session>& base, bool answer_parked) {
+  auto s = std::static_pointer_cast<ListenerSession>(base);
+  if (s->ended) return;
+  s->ended = true;
+  auto removed = core_->hub.remove(s->id);
+  if (answer_parked) {
+    core_->parked.answer(std::move(removed.answers));
+  } else {
+    core_->parked.discard(removed.answers);
+  }
+  if (!removed.last || !ops_.on_deactivate) return;
+  void* inst = ctx_.plugin_instance();
+  auto deactivate = ops_.on_deactivate;
+  const std::string device = ctx_.device();
+  ctx_.exec.submit(
+      this, [=]() -> int64_t { return deactivate(inst); },
+      [device](int64_t rc) {
+        if (rc < 0) log::warn(device, "on_deactivate failed (" + std::to_string(rc) + "); ignored");
+      });
+}
+
+}  // namespace bentos::session

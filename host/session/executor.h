@@ -1,0 +1,82 @@
+// Where a device's plugin callbacks run (architecture.md, "threading").
+//
+// LoopExecutor runs each callback inline on the loop thread (the default:
+// plugins must not block). WorkerExecutor (manifest "threads": N, or
+// "executor": "worker") runs them on N host threads, so a plugin may block;
+// callbacks of one strand (one session, or the device itself) run one at a
+// time and in submission order, different strands in parallel. Either way
+// `done` runs on the loop thread with the callback's result, in order per
+// strand.
+//
+// Owned by its Device. submit() and close() are loop-thread only.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "plugin/loop_inbox.h"
+
+namespace bentos::session {
+
+using StrandKey = const void*;  // a session's address, or the device's
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Runs `work` (a plugin callback), then `done(result)` on the loop thread.
+  virtual void submit(StrandKey strand, std::function<int64_t()> work, std::function<void(int64_t)> done) = 0;
+  // True when callbacks run inline on the loop thread.
+  virtual bool inline_on_loop() const = 0;
+  // Stops accepting work and waits for running callbacks to return.
+  virtual void close() = 0;
+};
+
+class LoopExecutor : public Executor {
+ public:
+  void submit(StrandKey, std::function<int64_t()> work, std::function<void(int64_t)> done) override {
+    done(work());
+  }
+  bool inline_on_loop() const override { return true; }
+  void close() override {}
+};
+
+class WorkerExecutor : public Executor {
+ public:
+  WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox);
+  ~WorkerExecutor() override;
+
+  void submit(StrandKey strand, std::function<int64_t()> work, std::function<void(int64_t)> done) override;
+  bool inline_on_loop() const override { return false; }
+  void close() override;
+
+ private:
+  struct Task {
+    std::function<int64_t()> work;
+    std::function<void(int64_t)> done;
+  };
+  struct Strand {
+    std::deque<Task> tasks;
+    bool running = false;  // a worker holds this strand's head task
+  };
+  void worker_loop();
+
+  std::shared_ptr<plugin::LoopInbox> inbox_;
+  // Results queued in the inbox after close() must not reach a device that
+  // is gone: each holds a weak reference to this token.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::unordered_map<StrandKey, Strand> strands_;  // guarded by mutex_
+  std::deque<StrandKey> ready_;                      // strands with work and no runner
+  bool closing_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace bentos::session

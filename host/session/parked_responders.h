@@ -1,0 +1,44 @@
+// Loop-side bookkeeping for parked reads: the state machines know a read
+// only by its token; this maps tokens back to where the answer goes.
+//
+// Owned by one session (or device, for P3); loop thread only.
+#pragma once
+
+#include <unordered_map>
+
+#include "patterns/parked_reads.h"
+#include "session/link.h"
+
+namespace bentos::session {
+
+class ParkedResponders {
+ public:
+  patterns::ReadToken park(Responder r) {
+    const patterns::ReadToken token = next_++;
+    waiting_.emplace(token, std::move(r));
+    return token;
+  }
+  // A token the machine answered at once was never needed.
+  void forget(patterns::ReadToken token) { waiting_.erase(token); }
+  // Sends each answer to its read (answers for unknown tokens are dropped).
+  void answer(patterns::ParkedAnswers&& answers) {
+    for (auto& a : answers) {
+      auto it = waiting_.find(a.token);
+      if (it == waiting_.end()) continue;
+      Responder r = std::move(it->second);
+      waiting_.erase(it);
+      r.send(std::move(a.reply));
+    }
+  }
+  // The reads' connection is gone: forget them without answering.
+  void discard(const patterns::ParkedAnswers& answers) {
+    for (const auto& a : answers) waiting_.erase(a.token);
+  }
+  size_t size() const { return waiting_.size(); }
+
+ private:
+  patterns::ReadToken next_ = 1;
+  std::unordered_map<patterns::ReadToken, Responder> waiting_;
+};
+
+}  // namespace bentos::session

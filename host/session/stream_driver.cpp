@@ -1,0 +1,180 @@
+#include "session/stream_driver.h"
+
+#include <cerrno>
+#include <mutex>
+
+#include "patterns/pattern.h"
+#include "patterns/stream.h"
+#include "plugin/targets.h"
+#include "session/parked_responders.h"
+#include "util/log.h"
+
+namespace bentos::session {
+
+using wire::OpKind;
+using wire::Reply;
+
+namespace {
+
+// One P1 session. The machine is shared with push() callers on any thread,
+// hence its mutex; everything else is loop-thread only.
+struct StreamSessionState : Session, plugin::PushTarget, std::enable_shared_from_this<StreamSessionState> {
+  StreamSessionState(uint64_t fh_, uint64_t link_id_, patterns::EmptyRead when_empty, bool nonblocking,
+                     uint64_t max_buffered, std::shared_ptr<plugin::LoopInbox> inbox_)
+      : Session(fh_, link_id_), machine(when_empty, nonblocking, max_buffered), inbox(std::move(inbox_)) {}
+
+  // Any thread.
+  int32_t push(const void* data, uint64_t len) override {
+    patterns::StreamSession::PushResult result;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      result = machine.push(std::string_view(static_cast<const char*>(data), len));
+    }
+    if (!result.accepted) return -EAGAIN;
+    if (!result.answers.empty()) {
+      // Parked reads were served: their replies go out on the loop thread.
+      std::weak_ptr<StreamSessionState> weak = weak_from_this();
+      inbox->post([weak, answers = std::move(result.answers)]() mutable {
+        if (auto s = weak.lock()) s->parked.answer(std::move(answers));
+      });
+    }
+    return 0;
+  }
+
+  std::mutex mutex;
+  patterns::StreamSession machine;  // guarded by mutex
+  std::shared_ptr<plugin::LoopInbox> inbox;
+  void* state = nullptr;       // the plugin's per-session pointer
+  uint64_t push_handle = 0;    // this session's bentos_session id
+  ParkedResponders parked;     // loop thread only
+};
+
+patterns::EmptyRead empty_read_mode(const config::DeviceSpec& spec) {
+  // P1 default: the SDK's eof.
+  return spec.read_when_empty == config::ReadWhenEmpty::block ? patterns::EmptyRead::block
+                                                              : patterns::EmptyRead::eof;
+}
+
+}  // namespace
+
+StreamDriver::StreamDriver(const DriverContext& ctx) : ctx_(ctx), ops_(ctx.instance.library().stream_ops()) {}
+
+void StreamDriver::open(Link& link, const wire::Request& req, Responder r) {
+  auto s = std::make_shared<StreamSessionState>(req.fh, link.id(), empty_read_mode(ctx_.spec),
+                                                (req.flags & patterns::kONonblock) != 0,
+                                                ctx_.spec.limits.max_buffered_bytes, ctx_.inbox);
+  s->push_handle = plugin::push_targets().add(s);
+  const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(),
+                                 plugin::handle_from_id<bentos_session>(s->push_handle)};
+  void* inst = ctx_.plugin_instance();
+  auto start = ops_.session_start;
+  std::weak_ptr<Link> weak_link = r.link;
+  ctx_.exec.submit(
+      s.get(), [=]() -> int64_t { return start ? start(inst, &info, &s->state) : 0; },
+      [this, s, r, weak_link](int64_t rc) {
+        if (rc < 0) {
+          plugin::push_targets().take(s->push_handle);
+          return r.send(Reply::error(static_cast<int32_t>(-rc)));
+        }
+        auto l = weak_link.lock();
+        if (!l || !l->alive()) return finish(s, false);  // its connection died meanwhile
+        l->put(s);
+        r.send(Reply::opened());
+      });
+}
+
+void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
+  auto s = std::static_pointer_cast<StreamSessionState>(base);
+  switch (req.kind) {
+    case OpKind::write: {
+      auto data = std::make_shared<std::string>(std::move(req.data));
+      void* inst = ctx_.plugin_instance();
+      auto on_data = ops_.on_data;
+      const std::string device = ctx_.device();
+      return ctx_.exec.submit(
+          s.get(),
+          [=]() -> int64_t {
+            return on_data(inst, s->state, reinterpret_cast<const uint8_t*>(data->data()), data->size());
+          },
+          [r, data, device](int64_t consumed) {
+            if (consumed < 0) return r.send(Reply::error(consumed < -4095 ? EIO : static_cast<int32_t>(-consumed)));
+            if (static_cast<uint64_t>(consumed) > data->size()) {
+              log::warn(device, "on_data consumed " + std::to_string(consumed) + " of " +
+                                    std::to_string(data->size()) + " bytes; reporting " +
+                                    std::to_string(data->size()));
+              consumed = static_cast<int64_t>(data->size());
+            }
+            r.send(Reply::written(static_cast<uint64_t>(consumed)));
+          });
+    }
+    case OpKind::read: {
+      const patterns::ReadToken token = s->parked.park(r);
+      patterns::StreamSession::ReadResult result;
+      bool notice = false;
+      {
+        std::lock_guard<std::mutex> lock(s->mutex);
+        result = s->machine.read(req.size, token);
+        notice = s->machine.take_writable_notice();
+      }
+      if (!result.parked) {
+        s->parked.forget(token);
+        r.send(std::move(result.reply));
+      }
+      if (notice && ops_.on_writable) {
+        void* inst = ctx_.plugin_instance();
+        auto on_writable = ops_.on_writable;
+        ctx_.exec.submit(
+            s.get(),
+            [=]() -> int64_t {
+              on_writable(inst, s->state);
+              return 0;
+            },
+            [](int64_t) {});
+      }
+      return;
+    }
+    case OpKind::poll: {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      return r.send(Reply::polled(s->machine.poll()));
+    }
+    case OpKind::flush:
+    case OpKind::fsync: return r.send(Reply::empty());
+    default: return r.send(Reply::error(ENOSYS));  // ioctl
+  }
+}
+
+void StreamDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
+  finish(s, true);
+  r.send(Reply::empty());
+}
+
+void StreamDriver::end(std::shared_ptr<Session> s) { finish(s, false); }
+
+void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_parked) {
+  auto s = std::static_pointer_cast<StreamSessionState>(base);
+  if (s->ended) return;
+  s->ended = true;
+  plugin::push_targets().take(s->push_handle);  // later pushes: -ESTALE
+  patterns::ParkedAnswers answers;
+  {
+    std::lock_guard<std::mutex> lock(s->mutex);
+    answers = s->machine.end();
+  }
+  if (answer_parked) {
+    s->parked.answer(std::move(answers));
+  } else {
+    s->parked.discard(answers);
+  }
+  if (!ops_.session_end) return;
+  void* inst = ctx_.plugin_instance();
+  auto end_fn = ops_.session_end;
+  ctx_.exec.submit(
+      s.get(),
+      [=]() -> int64_t {
+        end_fn(inst, s->state);
+        return 0;
+      },
+      [](int64_t) {});
+}
+
+}  // namespace bentos::session

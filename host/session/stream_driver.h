@@ -1,0 +1,33 @@
+// P1 pure stream (behavior.md §3): writes go to the plugin's on_data; the
+// plugin pushes output from any thread into the session's
+// patterns::StreamSession (guarded by a mutex, since pushes come from any
+// thread); reads coalesce it, or park (read_when_empty "block"); a refused
+// push is followed by on_writable once the queue drains.
+//
+// Owned by its Device; loop thread only (push targets: any thread).
+#pragma once
+
+#include <memory>
+
+#include "session/driver_context.h"
+#include "session/pattern_driver.h"
+
+namespace bentos::session {
+
+class StreamDriver : public PatternDriver {
+ public:
+  explicit StreamDriver(const DriverContext& ctx);
+
+  void open(Link& link, const wire::Request& req, Responder r) override;
+  void op(Link& link, const std::shared_ptr<Session>& s, wire::Request&& req, Responder r) override;
+  void release(Link& link, std::shared_ptr<Session> s, const wire::Request& req, Responder r) override;
+  void end(std::shared_ptr<Session> s) override;
+
+ private:
+  void finish(const std::shared_ptr<Session>& s, bool answer_parked);
+
+  DriverContext ctx_;
+  const bentos_stream_ops& ops_;
+};
+
+}  // namespace bentos::session
