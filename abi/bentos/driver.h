@@ -18,9 +18,13 @@
  *     data handed to a host service is copied before the service returns.
  *
  * Threading: by default every callback runs on the host's loop thread and
- * must not block. Services marked "any thread" may be called from any
- * thread, including from inside a callback. Services marked "loop thread"
- * may only be called from a callback or from a function run through post().
+ * must not block. A device configured with worker threads (manifest
+ * "threads" or "executor": "worker", or the descriptor's threading hint)
+ * runs its callbacks on host workers instead: one session's callbacks in
+ * order, different sessions in parallel, so the plugin must then guard
+ * state shared between sessions. Every service may be called from any
+ * thread, including from inside a callback; post() tasks and timer
+ * callbacks always run on the loop thread.
  *
  * Handles: bentos_call, bentos_session and bentos_stream handles are
  * generation-checked inside the host. Using one after it was completed,
@@ -153,12 +157,15 @@ typedef struct bentos_host_services {
   int32_t (*yield)(bentos_stream *stream, const void *data, uint64_t len);
   int32_t (*end)(bentos_stream *stream, int32_t negative_errno);
 
-  /* Any thread. Run fn(arg) on the loop thread soon. 0 or -errno. */
+  /* Any thread. Run fn(arg) on the loop thread soon. 0 or -errno. Tasks
+   * still queued when destroy() begins are dropped, never run. */
   int32_t (*post)(bentos_host *host, bentos_task_fn fn, void *arg);
 
-  /* Loop thread. A timer calling fn(arg) after delay_ms, then every
-   * repeat_ms if repeat_ms > 0. Returns an id > 0, or 0 on failure.
-   * Timers still running at destroy are stopped by the host. */
+  /* Any thread (fn runs on the loop thread). A timer calling fn(arg) after
+   * delay_ms, then every repeat_ms if repeat_ms > 0. Returns an id > 0, or
+   * 0 on failure. Called off the loop thread, the timer starts shortly
+   * after; stopping it before then still prevents it. Timers still running
+   * at destroy are stopped by the host before destroy() is called. */
   uint64_t (*timer_start)(bentos_host *host, uint64_t delay_ms,
                           uint64_t repeat_ms, bentos_task_fn fn, void *arg);
   int32_t (*timer_stop)(bentos_host *host, uint64_t timer_id);

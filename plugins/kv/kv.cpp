@@ -6,70 +6,36 @@
 // With config {"strict": true}: an empty request or an empty key is EINVAL
 // and a missing key is ENOENT. Text that is not valid UTF-8 is EINVAL in
 // either mode. One store per device instance, shared by all its sessions.
+//
+// Config "delay_ms": N (default 0) makes every request sleep N ms inside
+// on_request before it is answered, to exercise host worker threads and
+// request timeouts. The sleep blocks the thread that runs on_request: the
+// host's loop thread (every device of the host stalls meanwhile) unless the
+// device runs on host workers (manifest "executor": "worker" or "threads").
 
 #include <bentos/driver.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include "../common/utf8.hpp"
 
 namespace {
 
-// Decodes the UTF-8 sequence starting at s[i] into cp and returns its
-// length, or 0 when the bytes there are not valid UTF-8 (bad lead byte,
-// truncated, overlong, a surrogate, or above U+10FFFF).
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b = byte(i);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  static constexpr uint32_t lead_mask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
-  static constexpr uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  cp = b & lead_mask[n];
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < smallest[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
-  return n;
-}
-
-// The code points Dart's String.trim() removes: the reference SDK's kv
-// trims with it, so "surrounding whitespace" means the same here.
-bool is_trimmed_space(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
-         cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
-}
+namespace utf8 = bentos_examples::utf8;
 
 // Validates the request as UTF-8 and returns it without surrounding
 // whitespace (a view into the request).
 std::string_view trimmed_text(std::string_view request) {
-  uint32_t cp = 0;
-  for (size_t i = 0; i < request.size();) {
-    size_t n = decode_utf8(request, i, cp);
-    if (n == 0) throw bentos::error::invalid_argument("kv: the request is not valid UTF-8");
-    i += n;
-  }
-  size_t begin = 0;
-  while (begin < request.size()) {
-    size_t n = decode_utf8(request, begin, cp);
-    if (!is_trimmed_space(cp)) break;
-    begin += n;
-  }
-  size_t end = request.size();
-  while (end > begin) {
-    size_t start = end - 1;
-    while (start > begin && (static_cast<unsigned char>(request[start]) & 0xC0) == 0x80) --start;
-    decode_utf8(request, start, cp);
-    if (!is_trimmed_space(cp)) break;
-    end = start;
-  }
-  return request.substr(begin, end - begin);
+  if (!utf8::valid(request)) throw bentos::error::invalid_argument("kv: the request is not valid UTF-8");
+  return utf8::trim(request);
 }
 
 // One store per device instance. Owned by the host through the adapter,
@@ -97,6 +63,7 @@ class Kv {
   }
 
   std::string on_request(std::string_view request) {
+    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
     std::string_view text = trimmed_text(request);
     if (strict_ && text.empty()) throw bentos::error::invalid_argument("kv: empty request");
 
@@ -115,9 +82,7 @@ class Kv {
 
  private:
   bool strict_ = false;
-  // Accepted and validated so manifests can already carry it; a later
-  // change delays responses by it. Unused for now.
-  int64_t delay_ms_ = 0;
+  int64_t delay_ms_ = 0;  // sleep this long in every on_request
   std::mutex mutex_;
   std::map<std::string, std::string, std::less<>> store_;  // less<> finds by string_view
 };
