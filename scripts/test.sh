@@ -3,13 +3,20 @@
 # summary line "N passed, N failed, N skipped".
 #   scripts/test.sh              the normal build (./build)
 #   scripts/test.sh --sanitize   an ASan+UBSan build (./build-asan)
+#   scripts/test.sh --tsan       the 'threads' suite under ThreadSanitizer (./build-tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 dir=build
 setup_args=()
-if [ "${1:-}" = "--sanitize" ]; then
+suite_args=()
+if [ "${1:-}" = "--tsan" ]; then
+  dir=build-tsan
+  setup_args=(-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized)
+  suite_args=(--suite threads)
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+elif [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
   # Make any sanitizer finding fatal, and report leaks.
@@ -19,7 +26,7 @@ fi
 scripts/build.sh "$dir" "${setup_args[@]}"
 
 status=0
-meson test -C "$dir" --print-errorlogs --num-processes "${BENTOS_JOBS:-$(nproc)}" || status=$?
+meson test -C "$dir" --print-errorlogs --num-processes "${BENTOS_JOBS:-$(nproc)}" "${suite_args[@]}" || status=$?
 
 # Count test cases across every doctest executable, skips included.
 log="$dir/meson-logs/testlog.txt"

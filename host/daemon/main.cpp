@@ -87,21 +87,23 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   uv_loop_t loop;
   uv_loop_init(&loop);
   auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{settings.max_connections});
-  for (const auto& d : devices) {
-    std::string error;
-    if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
-      bentos::log::error("", error);
-      host->stop();
-      uv_run(&loop, UV_RUN_DEFAULT);
-      return 1;
-    }
-  }
+  // The control socket first: once a device socket accepts, it answers too.
   std::unique_ptr<bentos::daemon::ControlServer> control;
   if (!options.control_socket.empty()) {
     std::string error;
     control = bentos::daemon::ControlServer::open(*host, options.control_socket, error);
     if (!control) {
       bentos::log::error("", error);
+      host->stop();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      return 1;
+    }
+  }
+  for (const auto& d : devices) {
+    std::string error;
+    if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
+      bentos::log::error("", error);
+      control.reset();
       host->stop();
       uv_run(&loop, UV_RUN_DEFAULT);
       return 1;

@@ -11,7 +11,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <atomic>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "bentos/driver.h"
 #include "plugin/loop_inbox.h"
@@ -19,7 +22,9 @@
 
 namespace bentos::plugin {
 
-// Timers a plugin started through timer_start. Loop thread only.
+// Timers a plugin started through timer_start. reserve_id() is any-thread;
+// everything else is loop-thread only (the services post to the loop when
+// called from elsewhere, e.g. from a device running on workers).
 class TimerSet {
  public:
   explicit TimerSet(uv_loop_t* loop) : loop_(loop) {}
@@ -27,7 +32,10 @@ class TimerSet {
   TimerSet(const TimerSet&) = delete;
   TimerSet& operator=(const TimerSet&) = delete;
 
-  uint64_t start(uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg);
+  uint64_t reserve_id() { return next_id_.fetch_add(1); }
+  // Starts timer `id` (from reserve_id), unless it was stopped already.
+  void start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg);
+  // Stops a running timer, or makes a reserved one never start.
   bool stop(uint64_t id);
   void stop_all();
   size_t size() const { return timers_.size(); }
@@ -37,8 +45,9 @@ class TimerSet {
   static void on_fire(uv_timer_t* handle);
 
   uv_loop_t* loop_;
-  uint64_t next_id_ = 1;
+  std::atomic<uint64_t> next_id_{1};
   std::unordered_map<uint64_t, Timer*> timers_;
+  std::unordered_set<uint64_t> stopped_early_;  // stopped before their start ran
 };
 
 }  // namespace bentos::plugin
@@ -48,6 +57,10 @@ struct bentos_host {
   uv_loop_t* loop = nullptr;
   std::shared_ptr<bentos::plugin::LoopInbox> inbox;
   std::unique_ptr<bentos::plugin::TimerSet> timers;
+  std::thread::id loop_thread;  // services called elsewhere post to the loop
+  // False once destroy() begins: posted tasks and timers queued for this
+  // instance must not run into a destroyed plugin.
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
   // P3: where emit() goes. Set by the event-stream driver on the loop
   // thread, read by emit() from any thread, hence the mutex.
   std::mutex emit_mutex;

@@ -1,6 +1,7 @@
 #include "plugin/instance.h"
 
 #include <cstring>
+#include <thread>
 
 #include "plugin/calls.h"
 
@@ -17,6 +18,7 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLib
   self->host_.loop = loop;
   self->host_.inbox = std::move(inbox);
   self->host_.timers = std::make_unique<TimerSet>(loop);
+  self->host_.loop_thread = std::this_thread::get_id();  // instances are created on the loop thread
 
   char errbuf[512];
   std::memset(errbuf, 0, sizeof errbuf);
@@ -36,7 +38,9 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLib
 }
 
 PluginInstance::~PluginInstance() {
-  // Timers first: none may fire into a destroyed instance.
+  // Queued posts and timer starts are dropped from here on, and timers
+  // stop first: nothing may run into a destroyed instance.
+  host_.alive->store(false);
   if (host_.timers) host_.timers->stop_all();
   if (created_ && library_->descriptor().destroy) library_->descriptor().destroy(instance_);
 }

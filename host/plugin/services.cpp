@@ -3,7 +3,9 @@
 // state (the handle tables, the inbox, the logger).
 #include <atomic>
 #include <cerrno>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "plugin/calls.h"
 #include "plugin/host_context.h"
@@ -146,23 +148,44 @@ int32_t svc_end(bentos_stream* stream, int32_t negative_errno) {
   return target->end(negative_errno);
 }
 
-// any thread
+// Runs `task` on the loop thread for `host`: now when already there, else
+// through the inbox (dropped if the instance is destroyed by then).
+bool on_loop(bentos_host* host, std::function<void()> task) {
+  if (std::this_thread::get_id() == host->loop_thread) {
+    task();
+    return true;
+  }
+  return host->inbox->post([alive = host->alive, task = std::move(task)] {
+    if (alive->load()) task();
+  });
+}
+
+// any thread. Always queued, even on the loop thread: "soon", not "now".
 int32_t svc_post(bentos_host* host, bentos_task_fn fn, void* arg) {
   if (!host || !fn) return -EINVAL;
-  return host->inbox->post([fn, arg] { fn(arg); }) ? 0 : -ESHUTDOWN;
+  return host->inbox->post([alive = host->alive, fn, arg] {
+           if (alive->load()) fn(arg);
+         })
+             ? 0
+             : -ESHUTDOWN;
 }
 
-// loop thread
+// any thread (the callback runs on the loop thread)
 uint64_t svc_timer_start(bentos_host* host, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn,
                          void* arg) {
-  if (!host || !host->timers) return 0;
-  return host->timers->start(delay_ms, repeat_ms, fn, arg);
+  if (!host || !host->timers || !fn) return 0;
+  const uint64_t id = host->timers->reserve_id();
+  TimerSet* timers = host->timers.get();
+  if (!on_loop(host, [=] { timers->start(id, delay_ms, repeat_ms, fn, arg); })) return 0;
+  return id;
 }
 
-// loop thread
+// any thread
 int32_t svc_timer_stop(bentos_host* host, uint64_t timer_id) {
   if (!host || !host->timers) return -EINVAL;
-  return host->timers->stop(timer_id) ? 0 : -ENOENT;
+  if (std::this_thread::get_id() == host->loop_thread) return host->timers->stop(timer_id) ? 0 : -ENOENT;
+  TimerSet* timers = host->timers.get();
+  return on_loop(host, [=] { timers->stop(timer_id); }) ? 0 : -ESHUTDOWN;
 }
 
 // any thread

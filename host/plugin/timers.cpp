@@ -11,11 +11,11 @@ struct TimerSet::Timer {
   bool repeating;
 };
 
-uint64_t TimerSet::start(uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg) {
-  if (!fn) return 0;
+void TimerSet::start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg) {
+  if (stopped_early_.erase(id) > 0) return;
   auto* t = new Timer{};
   t->owner = this;
-  t->id = next_id_++;
+  t->id = id;
   t->fn = fn;
   t->arg = arg;
   t->repeating = repeat_ms > 0;
@@ -23,12 +23,15 @@ uint64_t TimerSet::start(uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn f
   t->handle.data = t;
   uv_timer_start(&t->handle, &TimerSet::on_fire, delay_ms, repeat_ms);
   timers_.emplace(t->id, t);
-  return t->id;
 }
 
 bool TimerSet::stop(uint64_t id) {
   auto it = timers_.find(id);
-  if (it == timers_.end()) return false;
+  if (it == timers_.end()) {
+    // Reserved but not started yet (its start is still queued): cancel it.
+    if (id > 0 && id < next_id_.load()) stopped_early_.insert(id);
+    return false;
+  }
   Timer* t = it->second;
   timers_.erase(it);
   t->handle.data = t;

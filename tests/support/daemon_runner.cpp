@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -108,7 +109,11 @@ DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::str
 }
 
 DaemonRunner::~DaemonRunner() {
-  stop();
+  // Every test also checks a clean shutdown: exit 0 on SIGTERM, which a
+  // crash, a hang or a sanitizer report (leaks included) would spoil.
+  const bool was_running = pid_ > 0;
+  const int status = stop();
+  if (was_running) CHECK_MESSAGE(status == 0, "bentos-driver-host exited with " << status << "; its log:\n" << log());
   if (!std::getenv("BENTOS_KEEP_TEST_DIRS")) remove_tree(dir_);
 }
 
