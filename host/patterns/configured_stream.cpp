@@ -140,6 +140,7 @@ P4Step ConfiguredStreamSession::yield(uint64_t cycle, std::string_view record) {
   // not count as the stream's first record either.
   if (record.empty()) return step;
   output_.emplace_back(record);
+  output_bytes_ += record.size();
   if (state_ == P4State::processing) state_ = P4State::streaming;
   serve_parked(step.answers);
   return step;
@@ -258,6 +259,7 @@ P4Step ConfiguredStreamSession::submit(bool by_flush) {
   records_bytes_ = 0;
   output_.clear();
   head_offset_ = 0;
+  output_bytes_ = 0;
   error_ = 0;
   ended_ = false;
   cycle_ = next_cycle_++;
@@ -273,6 +275,7 @@ void ConfiguredStreamSession::cancel_cycle() {
   ended_ = false;
   output_.clear();
   head_offset_ = 0;
+  output_bytes_ = 0;
   error_ = 0;
 }
 
@@ -301,6 +304,7 @@ Reply ConfiguredStreamSession::deliver_head(uint64_t size) {
   const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining, size));
   Reply reply = Reply::bytes(head.substr(head_offset_, n));
   head_offset_ += n;
+  output_bytes_ -= n;
   if (head_offset_ == head.size()) {
     output_.pop_front();
     head_offset_ = 0;

@@ -127,6 +127,8 @@ class ConfiguredStreamSession {
   bool stream_in_flight() const { return state_ == P4State::processing || state_ == P4State::streaming; }
   int32_t stored_error() const { return error_; }
   size_t queued_records() const { return output_.size(); }
+  // Bytes of output queued and not yet read (for max_buffered_bytes).
+  uint64_t queued_bytes() const { return output_bytes_; }
   size_t parked_reads() const { return parked_.size(); }
 
  private:
@@ -149,6 +151,7 @@ class ConfiguredStreamSession {
   uint64_t records_bytes_ = 0;
   std::deque<std::string> output_;    // yielded records, never empty ones
   size_t head_offset_ = 0;            // bytes of output_.front() delivered
+  uint64_t output_bytes_ = 0;         // bytes in output_ not yet delivered
   std::deque<ParkedRead> parked_;
   uint64_t next_cycle_ = 1;
   uint64_t cycle_ = 0;                // the current cycle; 0 = none

@@ -24,6 +24,9 @@ struct ConfiguredSession : Session, std::enable_shared_from_this<ConfiguredSessi
   ConfiguredSession(uint64_t fh_, uint64_t link_id_, bool nonblocking, uint64_t max_request_bytes)
       : Session(fh_, link_id_), machine(nonblocking, max_request_bytes) {}
   patterns::ConfiguredStreamSession machine;
+  // Output bytes accepted from yield() and not yet read or discarded, for
+  // max_buffered_bytes: yields (any thread) add, the loop subtracts.
+  std::shared_ptr<std::atomic<uint64_t>> outstanding = std::make_shared<std::atomic<uint64_t>>(0);
   ParkedResponders parked;
   std::shared_ptr<CycleHandle> cycle;  // the cycle in flight, if any
   uint64_t stream_id = 0;              // its bentos_stream handle
@@ -37,11 +40,22 @@ struct ConfiguredSession : Session, std::enable_shared_from_this<ConfiguredSessi
 class CycleHandle : public plugin::CycleTarget {
  public:
   CycleHandle(std::weak_ptr<ConfiguredStreamDriver*> driver, std::weak_ptr<ConfiguredSession> session,
-              std::shared_ptr<plugin::LoopInbox> inbox, uint64_t cycle)
-      : driver_(std::move(driver)), session_(std::move(session)), inbox_(std::move(inbox)), cycle_(cycle) {}
+              std::shared_ptr<plugin::LoopInbox> inbox, uint64_t cycle,
+              std::shared_ptr<std::atomic<uint64_t>> outstanding, uint64_t max_buffered)
+      : driver_(std::move(driver)),
+        session_(std::move(session)),
+        inbox_(std::move(inbox)),
+        cycle_(cycle),
+        outstanding_(std::move(outstanding)),
+        max_buffered_(max_buffered) {}
 
   int32_t yield(const void* data, uint64_t len) override {
     if (cancelled.load()) return -ECANCELED;
+    // max_buffered_bytes: refused (would block) unless nothing is queued.
+    uint64_t queued = outstanding_->load();
+    do {
+      if (queued > 0 && queued + len > max_buffered_) return -EAGAIN;
+    } while (!outstanding_->compare_exchange_weak(queued, queued + len));
     std::string record(static_cast<const char*>(data), len);
     post([record = std::move(record)](ConfiguredStreamDriver& d, const std::shared_ptr<ConfiguredSession>& s,
                                       uint64_t cycle) mutable { d.on_yield(s, cycle, std::move(record)); });
@@ -73,7 +87,24 @@ class CycleHandle : public plugin::CycleTarget {
   std::weak_ptr<ConfiguredSession> session_;
   std::shared_ptr<plugin::LoopInbox> inbox_;
   uint64_t cycle_;
+  std::shared_ptr<std::atomic<uint64_t>> outstanding_;
+  uint64_t max_buffered_;
 };
+
+namespace {
+
+// Runs one machine event and gives back to `outstanding` the output bytes
+// it delivered or discarded (`added`: bytes this event brought in).
+template <typename Fn>
+P4Step tracked(ConfiguredSession& s, uint64_t added, Fn&& event) {
+  const uint64_t before = s.machine.queued_bytes();
+  P4Step step = event();
+  const uint64_t released = before + added - s.machine.queued_bytes();
+  if (released > 0) s.outstanding->fetch_sub(released);
+  return step;
+}
+
+}  // namespace
 
 ConfiguredStreamDriver::ConfiguredStreamDriver(const DriverContext& ctx)
     : ctx_(ctx),
@@ -122,16 +153,18 @@ void ConfiguredStreamDriver::op(Link& link, const std::shared_ptr<Session>& base
   switch (req.kind) {
     case OpKind::write: return apply(s, s->machine.write(req.data), &r, false);
     case OpKind::flush:
-    case OpKind::fsync: return apply(s, s->machine.flush(), &r, /*trigger_is_flush=*/true);
+    case OpKind::fsync: return apply(s, tracked(*s, 0, [&] { return s->machine.flush(); }), &r, true);
     case OpKind::read: {
       const patterns::ReadToken token = s->parked.park(r);
-      P4Step step = s->machine.read(req.size, token);
+      P4Step step = tracked(*s, 0, [&] { return s->machine.read(req.size, token); });
       if (step.reply) s->parked.forget(token);
       return apply(s, std::move(step), &r, false);
     }
     case OpKind::poll: return r.send(Reply::polled(s->machine.poll()));
     case OpKind::ioctl:
-      if (patterns::is_framework_ioctl(req.cmd)) return apply(s, s->machine.framework_ioctl(req.cmd), &r, false);
+      if (patterns::is_framework_ioctl(req.cmd)) {
+        return apply(s, tracked(*s, 0, [&] { return s->machine.framework_ioctl(req.cmd); }), &r, false);
+      }
       return config_ioctl(link, s, std::move(req), r);
     default: return r.send(Reply::error(EINVAL));
   }
@@ -160,7 +193,8 @@ void ConfiguredStreamDriver::apply(const std::shared_ptr<ConfiguredSession>& s, 
 void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSession>& s,
                                            std::vector<std::string>&& records, uint64_t cycle,
                                            const Responder* flush_trigger) {
-  auto handle = std::make_shared<CycleHandle>(self_, s, ctx_.inbox, cycle);
+  auto handle = std::make_shared<CycleHandle>(self_, s, ctx_.inbox, cycle, s->outstanding,
+                                             ctx_.spec.limits.max_buffered_bytes);
   const uint64_t stream_id = plugin::cycle_targets().add(handle);
   s->cycle = handle;
   s->stream_id = stream_id;
@@ -189,7 +223,8 @@ void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSessi
             s->stream_id = 0;
           }
         }
-        P4Step step = s->machine.process_started(cycle, static_cast<int32_t>(rc < -4095 ? -EIO : rc));
+        const int32_t result = static_cast<int32_t>(rc < -4095 ? -EIO : rc);
+        P4Step step = tracked(*s, 0, [&] { return s->machine.process_started(cycle, result); });
         if (flush_reply && step.reply) flush_reply->send(std::move(*step.reply));
         step.reply.reset();
         apply(s, std::move(step), nullptr, false);
@@ -227,7 +262,7 @@ void ConfiguredStreamDriver::reset_config(const std::shared_ptr<ConfiguredSessio
 
 void ConfiguredStreamDriver::on_yield(const std::shared_ptr<ConfiguredSession>& s, uint64_t cycle, std::string record) {
   if (s->ended) return;
-  apply(s, s->machine.yield(cycle, record), nullptr, false);
+  apply(s, tracked(*s, record.size(), [&] { return s->machine.yield(cycle, record); }), nullptr, false);
 }
 
 void ConfiguredStreamDriver::on_end(const std::shared_ptr<ConfiguredSession>& s, uint64_t cycle, int32_t error) {
@@ -312,7 +347,7 @@ void ConfiguredStreamDriver::end(std::shared_ptr<Session> s) { finish(s, false);
 void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_parked) {
   auto s = std::static_pointer_cast<ConfiguredSession>(base);
   if (s->ended) return;
-  P4Step step = s->machine.end_session(answer_parked);
+  P4Step step = tracked(*s, 0, [&] { return s->machine.end_session(answer_parked); });
   s->ended = true;
   if (answer_parked) {
     s->parked.answer(std::move(step.answers));

@@ -186,3 +186,24 @@ TEST_CASE("P4: disconnect mid-stream cancels it and ends the session; config val
   CHECK(stat(*watcher, 9, "cancels") == 2);  // both streams in flight were cancelled
   CHECK(stat(*watcher, 9, "configs") == 1);  // only the watcher's config is left
 }
+
+TEST_CASE("P4: output beyond max_buffered_bytes is refused with would-block (-EAGAIN)") {
+  DaemonRunner d(R"([{"name": "cs", "plugin": "probe_cs.so", "limits": {"max_buffered_bytes": 8}}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("cs");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  // probe_cs echoes every input record back, at once, ignoring refusals:
+  // 4 + 4 bytes fit the bound of 8; the third record does not.
+  CHECK(outcome(c->write(1, "aaaa")) == "wrote 4");
+  CHECK(outcome(c->write(1, "bbbb")) == "wrote 4");
+  CHECK(outcome(c->write(1, "cccc")) == "wrote 4");
+  CHECK(outcome(c->read(1, 100, 3000)) == "data:aaaa");
+  CHECK(outcome(c->read(1, 100, 3000)) == "data:bbbb");
+  CHECK(outcome(c->read(1, 100, 3000)) == "eof");
+  // Once read, the room is back.
+  CHECK(outcome(c->write(1, "dddd")) == "wrote 4");
+  CHECK(outcome(c->write(1, "eeee")) == "wrote 4");
+  CHECK(outcome(c->read(1, 100, 3000)) == "data:dddd");
+  CHECK(outcome(c->read(1, 100, 3000)) == "data:eeee");
+}

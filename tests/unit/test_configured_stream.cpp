@@ -424,3 +424,22 @@ TEST_CASE("P4 process_started for a cycle not awaiting it is stale and answers n
   CHECK_FALSE(again.reply.has_value());
   CHECK(s.state() == P4State::processing);
 }
+
+TEST_CASE("P4 queued_bytes follows yields, split reads and clears (for max_buffered_bytes)") {
+  bentos::patterns::ConfiguredStreamSession m(false, 1024);
+  m.write("go");
+  auto submit = m.flush();
+  REQUIRE(submit.submit);
+  m.process_started(submit.cycle, 0);
+  CHECK(m.queued_bytes() == 0);
+  m.yield(submit.cycle, "hello");
+  m.yield(submit.cycle, "");  // never queued
+  m.yield(submit.cycle, "abc");
+  CHECK(m.queued_bytes() == 8);
+  m.read(2, 1);  // "he", the rest stays at the head
+  CHECK(m.queued_bytes() == 6);
+  m.read(100, 2);  // "llo"
+  CHECK(m.queued_bytes() == 3);
+  m.framework_ioctl(0xBE02);  // DROP clears the queue
+  CHECK(m.queued_bytes() == 0);
+}
