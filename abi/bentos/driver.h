@@ -151,9 +151,11 @@ typedef struct bentos_host_services {
   int32_t (*emit)(bentos_host *host, const void *data, uint64_t len);
 
   /* Any thread. P4: one output record of a cycle, then the end of it
-   * (0 or a negative errno). After DROP, RESET or release the stream is
-   * cancelled: yield returns -ECANCELED and does nothing; end() must still
-   * be called once so the host can forget the handle. */
+   * (0 or a negative errno). yield returns -EAGAIN (nothing queued) when
+   * the session's unread output would exceed max_buffered_bytes; retry
+   * later. After DROP, RESET or release the stream is cancelled: yield
+   * returns -ECANCELED and does nothing; end() must still be called once so
+   * the host can forget the handle. */
   int32_t (*yield)(bentos_stream *stream, const void *data, uint64_t len);
   int32_t (*end)(bentos_stream *stream, int32_t negative_errno);
 
