@@ -182,10 +182,7 @@ void ConfiguredStreamDriver::apply(const std::shared_ptr<ConfiguredSession>& s, 
   if (step.drain && ops_.on_drain) {
     void* inst = ctx_.plugin_instance();
     auto drain = ops_.on_drain;
-    on_strand(s, [=]() -> int64_t {
-      drain(inst, s->state);
-      return 0;
-    });
+    ctx_.run_detached(s.get(), [=] { drain(inst, s->state); });
   }
   if (step.submit) start_process(s, std::move(step.records), step.cycle, flush_waits ? trigger : nullptr);
 }
@@ -239,24 +236,21 @@ void ConfiguredStreamDriver::cancel_cycle(const std::shared_ptr<ConfiguredSessio
   if (!ops_.on_cancel) return;
   void* inst = ctx_.plugin_instance();
   auto on_cancel = ops_.on_cancel;
-  on_strand(s, [=]() -> int64_t {
-    on_cancel(inst, s->state, plugin::handle_from_id<bentos_stream>(stream_id));
-    return 0;
-  });
+  ctx_.run_detached(s.get(),
+                    [=] { on_cancel(inst, s->state, plugin::handle_from_id<bentos_stream>(stream_id)); });
 }
 
 void ConfiguredStreamDriver::reset_config(const std::shared_ptr<ConfiguredSession>& s) {
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
   const std::string device = ctx_.device();
-  on_strand(s, [=]() -> int64_t {
+  ctx_.run_detached(s.get(), [=] {
     if (ops.config_free && s->config) ops.config_free(inst, s->config);
     s->config = nullptr;
     if (ops.config_default && ops.config_default(inst, &s->config) < 0) {
       log::warn(device, "config_default failed during RESET; the session has no config");
       s->config = nullptr;
     }
-    return 0;
   });
 }
 
@@ -297,14 +291,13 @@ void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<Conf
         const bool store = !s->ended && s->machine.config_writable();
         if (store) s->machine.config_stored();
         // Swap or discard on the strand, after anything that still reads the old one.
-        on_strand(s, [=]() -> int64_t {
+        ctx_.run_detached(s.get(), [=] {
           void* drop = *fresh;
           if (store) {
             drop = s->config;
             s->config = *fresh;
           }
           if (ops.config_free && drop) ops.config_free(inst, drop);
-          return 0;
         });
         r.send(store ? Reply::ioctl_result(0) : Reply::error(EBUSY));
       });
@@ -357,11 +350,10 @@ void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base, bool a
   if (step.cancel) cancel_cycle(s);
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
-  on_strand(s, [=]() -> int64_t {
+  ctx_.run_detached(s.get(), [=] {
     if (ops.session_end) ops.session_end(inst, s->state);
     if (ops.config_free && s->config) ops.config_free(inst, s->config);
     s->config = nullptr;
-    return 0;
   });
 }
 

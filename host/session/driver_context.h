@@ -5,6 +5,7 @@
 // Owned by the Device, which outlives its driver; loop thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "config/manifest.h"
@@ -23,6 +24,19 @@ struct DriverContext {
   std::shared_ptr<plugin::LoopInbox> inbox;
 
   void* plugin_instance() const { return instance.handle(); }
+
+  // Runs a plugin callback whose result nobody waits for (session_end,
+  // on_writable, on_drain, on_cancel...) on `strand`, in order with the
+  // strand's other callbacks.
+  void run_detached(StrandKey strand, std::function<void()> callback) const {
+    exec.submit(
+        strand,
+        [callback = std::move(callback)]() -> int64_t {
+          callback();
+          return 0;
+        },
+        [](int64_t) {});
+  }
   const std::string& device() const { return instance.device(); }
 };
 

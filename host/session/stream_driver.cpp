@@ -123,13 +123,7 @@ void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request
       if (notice && ops_.on_writable) {
         void* inst = ctx_.plugin_instance();
         auto on_writable = ops_.on_writable;
-        ctx_.exec.submit(
-            s.get(),
-            [=]() -> int64_t {
-              on_writable(inst, s->state);
-              return 0;
-            },
-            [](int64_t) {});
+        ctx_.run_detached(s.get(), [=] { on_writable(inst, s->state); });
       }
       return;
     }
@@ -168,13 +162,7 @@ void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_park
   if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.exec.submit(
-      s.get(),
-      [=]() -> int64_t {
-        end_fn(inst, s->state);
-        return 0;
-      },
-      [](int64_t) {});
+  ctx_.run_detached(s.get(), [=] { end_fn(inst, s->state); });
 }
 
 }  // namespace bentos::session

@@ -87,13 +87,7 @@ void WriteReadDriver::end_plugin_session(const std::shared_ptr<Session>& base) {
   if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.exec.submit(
-      s.get(),
-      [=]() -> int64_t {
-        end_fn(inst, s->state);
-        return 0;
-      },
-      [](int64_t) {});
+  ctx_.run_detached(s.get(), [=] { end_fn(inst, s->state); });
 }
 
 }  // namespace bentos::session
