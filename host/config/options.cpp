@@ -53,8 +53,16 @@ std::string apply_socket_dir(const std::string& value, State& state) {
   return "";
 }
 
+// Like --socket-dir: a relative path is taken from the current directory.
 std::string apply_control_socket(const std::string& value, State& state) {
-  state.options.control_socket = value;
+  if (value.find("://") != std::string::npos || (!value.empty() && value[0] == '/')) {
+    state.options.control_socket = value;
+    return "";
+  }
+  std::error_code ec;
+  const fs::path path = fs::absolute(value, ec);
+  if (ec) return "option '--control-socket': cannot resolve '" + value + "': " + ec.message();
+  state.options.control_socket = path.lexically_normal().string();
   return "";
 }
 
@@ -198,8 +206,9 @@ std::string usage_text(const std::string& program, const std::string& sysconfdir
          "  --socket-dir DIR       where a device's socket goes when its manifest entry\n"
          "                         names none: DIR/NAME.sock\n"
          "                         (default: /run/bentos/drivers)\n"
-         "  --control-socket PATH  serve the control socket (list, status, counters,\n"
-         "                         reload) at PATH (default: none)\n"
+         "  --control-socket PATH  serve the control socket at PATH: one command per\n"
+         "                         line (list, status), one JSON line back; see\n"
+         "                         `bentosctl host` (default: none)\n"
          "  --log-level LEVEL      error, warn, info or debug (default: info)\n"
          "  --check                check the manifests and load the plugins without\n"
          "                         serving; exit 0 when all is well, 1 otherwise\n"

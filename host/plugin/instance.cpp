@@ -1,9 +1,12 @@
 #include "plugin/instance.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
 #include "plugin/calls.h"
+#include "util/log.h"
 
 namespace bentos::plugin {
 
@@ -23,8 +26,14 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLib
   char errbuf[512];
   std::memset(errbuf, 0, sizeof errbuf);
   void* instance = nullptr;
-  const int32_t rc = self->library_->descriptor().create(&self->host_, host_services(), config_json.data(),
-                                                         config_json.size(), &instance, errbuf, sizeof errbuf);
+  int32_t rc = -EIO;
+  try {  // an exception must not cross the C ABI into the host (behavior.md §1.9)
+    rc = self->library_->descriptor().create(&self->host_, host_services(), config_json.data(), config_json.size(),
+                                             &instance, errbuf, sizeof errbuf);
+  } catch (...) {
+    std::snprintf(errbuf, sizeof errbuf, "create() threw a C++ exception");
+    rc = -EIO;
+  }
   errbuf[sizeof errbuf - 1] = '\0';
   if (rc != 0) {
     error = "device '" + device + "': plugin " + self->library_->path() + " (" + self->library_->name() +
@@ -42,7 +51,13 @@ PluginInstance::~PluginInstance() {
   // stop first: nothing may run into a destroyed instance.
   host_.alive->store(false);
   if (host_.timers) host_.timers->stop_all();
-  if (created_ && library_->descriptor().destroy) library_->descriptor().destroy(instance_);
+  if (created_ && library_->descriptor().destroy) {
+    try {
+      library_->descriptor().destroy(instance_);
+    } catch (...) {
+      log::error(host_.device, "the plugin's destroy() threw a C++ exception; ignored");
+    }
+  }
 }
 
 }  // namespace bentos::plugin

@@ -1,6 +1,24 @@
 #include "session/executor.h"
 
+#include <cerrno>
+#include <exception>
+#include <string>
+
+#include "util/log.h"
+
 namespace bentos::session {
+
+int64_t run_plugin_callback(const std::function<int64_t()>& work) noexcept {
+  try {
+    return work();
+  } catch (const std::exception& e) {
+    log::error("plugin", std::string("a callback threw a C++ exception (") + e.what() +
+                             "); it never crosses the C ABI: answering EIO");
+  } catch (...) {
+    log::error("plugin", "a callback threw a non-standard C++ exception; answering EIO");
+  }
+  return -EIO;
+}
 
 WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox)
     : inbox_(std::move(inbox)) {
@@ -34,7 +52,7 @@ void WorkerExecutor::worker_loop() {
     Task task = std::move(strand.tasks.front());
     strand.tasks.pop_front();
     lock.unlock();
-    const int64_t result = task.work();
+    const int64_t result = run_plugin_callback(task.work);
     // The answer goes back to the loop; the inbox keeps submission order.
     std::weak_ptr<int> alive = alive_;
     inbox_->post([alive, done = std::move(task.done), result] {

@@ -38,10 +38,15 @@ class Executor {
   virtual void close() = 0;
 };
 
+// Runs one plugin callback. A C++ exception escaping the plugin (one not
+// written with driver.hpp, or a bug in it) must not take the host down
+// (behavior.md §1.9): it is logged and the callback counts as -EIO.
+int64_t run_plugin_callback(const std::function<int64_t()>& work) noexcept;
+
 class LoopExecutor : public Executor {
  public:
   void submit(StrandKey, std::function<int64_t()> work, std::function<void(int64_t)> done) override {
-    done(work());
+    done(run_plugin_callback(work));
   }
   bool inline_on_loop() const override { return true; }
   void close() override {}

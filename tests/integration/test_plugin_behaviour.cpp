@@ -418,3 +418,17 @@ TEST_CASE("§7 hello / §2 raw defaults: write, ioctl, poll ENOSYS; flush, fsync
   CHECK(outcome(c->open(1, 0)) == "opened");
   CHECK(outcome(c->read(1, 100)) == "data:Hello from BentOS!\n");
 }
+
+TEST_CASE("§1.9: a C++ exception escaping a plugin callback is contained: EIO, logged, the host serves on") {
+  DaemonRunner d(R"([{"name": "probe", "plugin": "probe_wr.so"}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("probe");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, 2)) == "opened");
+  CHECK(outcome(c->write(1, "throw")) == "wrote 5");
+  CHECK(outcome(c->read(1, 100)) == "err:EIO");
+  CHECK(d.wait_for_log("threw a C++ exception"));
+  CHECK(outcome(c->read(1, 100)) == "err:EAGAIN");  // the session went back to IDLE
+  CHECK(outcome(c->write(1, "echo:alive")) == "wrote 10");
+  CHECK(outcome(c->read(1, 100)) == "data:alive");
+}

@@ -17,6 +17,8 @@
 //   fail:<n>          on_request returns -n
 //   empty             completed with 0 bytes
 //   big:<n>           n bytes of 'x'
+//   throw             throws a C++ exception out of on_request (through
+//                     the C ABI: the host must contain it and answer EIO)
 //   anything else     -EINVAL
 
 #include <bentos/driver.h>
@@ -28,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <stdexcept>
 #include <new>
 #include <string>
 #include <string_view>
@@ -93,6 +96,7 @@ class Probe {
       return -static_cast<int32_t>(n);
     } else if (text == "empty") {
       reply("");
+
     } else if (after(text, "big:", arg)) {
       uint64_t n = 0;
       if (!number(arg, n)) return -EINVAL;
@@ -170,8 +174,10 @@ int32_t probe_session_start(void* instance, const bentos_session_info* info, voi
 void probe_session_end(void* instance, void*) { static_cast<Probe*>(instance)->session_end(); }
 
 int32_t probe_on_request(void* instance, void*, bentos_call* call, const uint8_t* data, uint64_t len) {
+  std::string_view request(reinterpret_cast<const char*>(data), data ? len : 0);
+  // Misbehaviour on request: an exception that escapes into the host.
+  if (trim(request) == "throw") throw std::runtime_error("probe_wr: thrown on purpose");
   try {
-    std::string_view request(reinterpret_cast<const char*>(data), data ? len : 0);
     return static_cast<Probe*>(instance)->on_request(call, trim(request));
   } catch (const std::bad_alloc&) {
     return -ENOMEM;
