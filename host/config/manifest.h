@@ -21,6 +21,8 @@ struct Limits {
   uint64_t max_events = 256;
   uint64_t max_sessions = 262144;  // per connection
   uint64_t request_timeout_ms = 0; // 0 = none
+
+  bool operator==(const Limits&) const = default;
 };
 
 // What an empty read does where a pattern lets the device choose.
@@ -47,6 +49,9 @@ struct DeviceSpec {
   uint32_t threads = 0;
   std::string executor = "loop";
   std::string source_file;  // the manifest that defined it
+
+  // A reload keeps a running device only when nothing about it changed.
+  bool operator==(const DeviceSpec&) const = default;
 };
 
 // Host-wide settings: the optional top-level "host" object of a manifest,

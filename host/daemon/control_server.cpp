@@ -34,7 +34,8 @@ nlohmann::json describe_device(session::Device& d, bool with_counters) {
 
 }  // namespace
 
-std::string ControlServer::answer(Host& host, const std::string& raw) {
+std::string ControlServer::answer(const std::string& raw) {
+  Host& host = host_;
   std::string command = raw;
   while (!command.empty() && (command.back() == '\r' || command.back() == ' ')) command.pop_back();
   nlohmann::json out;
@@ -42,18 +43,27 @@ std::string ControlServer::answer(Host& host, const std::string& raw) {
     out["version"] = BENTOS_VERSION;
     out["devices"] = nlohmann::json::array();
     for (auto* d : host.devices()) out["devices"].push_back(describe_device(*d, command == "status"));
+  } else if (command == "reload") {
+    if (!reload_) {
+      out["error"] = "reload is not available";
+    } else {
+      const ReloadOutcome r = reload_();
+      out = {{"added", r.added}, {"removed", r.removed}, {"restarted", r.restarted},
+             {"unchanged", r.unchanged}, {"errors", r.errors}};
+    }
   } else if (command == "help") {
-    out["commands"] = {"list", "status", "help"};
+    out["commands"] = {"list", "status", "reload", "help"};
   } else {
-    out["error"] = "unknown command '" + command + "'; try: list, status, help";
+    out["error"] = "unknown command '" + command + "'; try: list, status, reload, help";
   }
   return out.dump() + "\n";
 }
 
-// One control client: reads a line, answers, closes.
+// One control client: reads a line, answers, closes. `server` is cleared
+// when the server goes away first (shutdown), so a late line is not answered.
 struct ControlServer::Client {
   net::StreamStorage* stream;
-  Host* host;
+  ControlServer* server;
   std::string line;
   std::string reply;
   uv_write_t write_req;
@@ -64,7 +74,8 @@ struct ControlServer::Client {
     if (done) return;
     done = true;
     uv_read_stop(&stream->stream);
-    reply = ControlServer::answer(*host, line);
+    if (!server) return close();
+    reply = server->answer(line);
     write_req.data = this;
     uv_buf_t b = uv_buf_init(reply.data(), static_cast<unsigned>(reply.size()));
     if (uv_write(&write_req, &stream->stream, &b, 1, [](uv_write_t* req, int) {
@@ -74,6 +85,8 @@ struct ControlServer::Client {
     }
   }
   void close() {
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&stream->stream))) return;
+    if (server) server->clients_.erase(this);
     uv_close(reinterpret_cast<uv_handle_t*>(&stream->stream), [](uv_handle_t* h) {
       auto* self = static_cast<Client*>(h->data);
       delete self->stream;
@@ -82,8 +95,10 @@ struct ControlServer::Client {
   }
 };
 
-std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string& path, std::string& error) {
+std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string& path, std::string& error,
+                                                   ReloadFn reload) {
   std::unique_ptr<ControlServer> self(new ControlServer(host));
+  self->reload_ = std::move(reload);
   net::Endpoint endpoint;
   if (!net::parse_endpoint(path, endpoint, error) || endpoint.kind != net::Endpoint::Kind::unix_socket) {
     if (error.empty()) error = "control socket '" + path + "': expected a Unix socket path";
@@ -102,12 +117,20 @@ std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string
   return self;
 }
 
-ControlServer::~ControlServer() = default;
+ControlServer::~ControlServer() {
+  for (Client* c : clients_) {
+    c->server = nullptr;
+    c->done = true;
+    uv_read_stop(&c->stream->stream);
+    c->close();
+  }
+}
 
 void ControlServer::accept(net::StreamStorage* stream) {
   auto* client = new Client{};
   client->stream = stream;
-  client->host = &host_;
+  client->server = this;
+  clients_.insert(client);
   stream->stream.data = client;
   uv_read_start(
       &stream->stream,

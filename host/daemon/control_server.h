@@ -3,6 +3,8 @@
 //
 //   list     -> {"devices":[{"name":..,"socket":..,"plugin":..,"pattern":..}]}
 //   status   -> list + per-device counters, connections, sessions, timeouts
+//   reload   -> re-read the manifests: {"added":[..],"removed":[..],
+//               "restarted":[..],"unchanged":[..],"errors":[..]}
 //   help     -> the commands
 //
 // Owned by main(); loop thread only.
@@ -10,7 +12,10 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
+#include <unordered_set>
+#include <vector>
 #include <string>
 
 #include "daemon/host.h"
@@ -20,11 +25,17 @@ namespace bentos::daemon {
 
 class ControlServer {
  public:
-  static std::unique_ptr<ControlServer> open(Host& host, const std::string& path, std::string& error);
+  struct ReloadOutcome {
+    std::vector<std::string> added, removed, restarted, unchanged, errors;
+  };
+  using ReloadFn = std::function<ReloadOutcome()>;
+
+  static std::unique_ptr<ControlServer> open(Host& host, const std::string& path, std::string& error,
+                                             ReloadFn reload = {});
   ~ControlServer();
 
-  // The JSON answer to one command line (exposed for tests).
-  static std::string answer(Host& host, const std::string& command);
+  // The JSON answer to one command line.
+  std::string answer(const std::string& command);
 
  private:
   struct Client;
@@ -32,6 +43,8 @@ class ControlServer {
   void accept(net::StreamStorage* client);
 
   Host& host_;
+  ReloadFn reload_;
+  std::unordered_set<Client*> clients_;  // open control connections
   std::unique_ptr<net::Listener> listener_;
 };
 

@@ -1,5 +1,7 @@
 #include "daemon/host.h"
 
+#include <algorithm>
+
 namespace bentos::daemon {
 
 Host::Host(uv_loop_t* loop, Settings settings) : context_(loop, settings.max_connections) {}
@@ -20,7 +22,42 @@ bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_
   auto device = std::make_unique<session::Device>(context_, spec, library);
   if (!device->start(listen, error)) return false;
   devices_.push_back(std::move(device));
+  plugin_paths_[spec.name] = plugin_path;
   return true;
+}
+
+Host::ReloadReport Host::reload(const std::vector<DeviceConfig>& wanted) {
+  ReloadReport report;
+  std::map<std::string, const DeviceConfig*> by_name;
+  for (const auto& w : wanted) by_name[w.spec.name] = &w;
+  // Stop what is gone or changed first, so a changed device can rebind its socket.
+  std::vector<const DeviceConfig*> to_start;
+  for (auto it = devices_.begin(); it != devices_.end();) {
+    const std::string name = (*it)->name();
+    auto found = by_name.find(name);
+    if (found != by_name.end() && found->second->spec == (*it)->spec() &&
+        found->second->plugin_path == plugin_paths_[name]) {
+      report.unchanged.push_back(name);
+      by_name.erase(found);
+      ++it;
+      continue;
+    }
+    (found == by_name.end() ? report.removed : report.restarted).push_back(name);
+    plugin_paths_.erase(name);
+    it = devices_.erase(it);  // stops it: connections close, sessions end
+  }
+  for (const auto& w : wanted) {
+    if (!by_name.count(w.spec.name)) continue;
+    const bool restarted =
+        std::find(report.restarted.begin(), report.restarted.end(), w.spec.name) != report.restarted.end();
+    std::string error;
+    if (!add_device(w.spec, w.plugin_path, /*listen=*/true, error)) {
+      report.errors.push_back(error);
+      continue;
+    }
+    if (!restarted) report.added.push_back(w.spec.name);
+  }
+  return report;
 }
 
 void Host::stop() {

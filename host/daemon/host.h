@@ -40,6 +40,21 @@ class Host {
   // instances) and closes the shared handles; the loop can then finish.
   void stop();
 
+  // A device as the manifests now describe it, with its plugin file found.
+  struct DeviceConfig {
+    config::DeviceSpec spec;
+    std::string plugin_path;
+  };
+  struct ReloadReport {
+    std::vector<std::string> added, removed, restarted, unchanged;
+    std::vector<std::string> errors;  // devices that could not start
+  };
+  // Brings the running devices in line with `wanted`: devices that are
+  // gone stop, new ones start, changed ones restart (their sessions end),
+  // unchanged ones keep running untouched. Loaded plugin files are reused,
+  // so a rebuilt .so at the same path needs a restart of the host.
+  ReloadReport reload(const std::vector<DeviceConfig>& wanted);
+
   std::vector<session::Device*> devices();
   session::HostContext& context() { return context_; }
 
@@ -47,6 +62,7 @@ class Host {
   session::HostContext context_;
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
   std::vector<std::unique_ptr<session::Device>> devices_;
+  std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs
   bool stopped_ = false;
 };
 

@@ -21,10 +21,7 @@ namespace {
 
 using bentos::config::DeviceSpec;
 
-struct ResolvedDevice {
-  DeviceSpec spec;
-  std::string plugin_path;
-};
+using ResolvedDevice = bentos::daemon::Host::DeviceConfig;
 
 // Manifests -> devices with their plugin files found; false after printing
 // every problem.
@@ -77,8 +74,38 @@ int run_check(const std::vector<ResolvedDevice>& devices, bool manifests_ok) {
 struct Signals {
   uv_signal_t sigint;
   uv_signal_t sigterm;
+  uv_signal_t sighup;
   std::function<void(int)> on_signal;
 };
+
+// Re-reads the manifests and applies them (SIGHUP, or `reload` on the
+// control socket). A configuration with errors changes nothing.
+bentos::daemon::ControlServer::ReloadOutcome reload(const bentos::config::Options& options,
+                                                    bentos::daemon::Host& host) {
+  bentos::daemon::ControlServer::ReloadOutcome out;
+  std::vector<ResolvedDevice> devices;
+  bentos::config::HostSettings settings;
+  if (!resolve_devices(options, devices, settings)) {
+    out.errors.push_back("the configuration has errors (see the log); nothing changed");
+    bentos::log::error("", "reload: the configuration has errors; nothing changed");
+    return out;
+  }
+  auto report = host.reload(devices);
+  const auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& n : v) s += (s.empty() ? "" : ", ") + n;
+    return s.empty() ? std::string("none") : s;
+  };
+  bentos::log::info("", "reload: added " + names(report.added) + "; removed " + names(report.removed) +
+                            "; restarted " + names(report.restarted) + "; unchanged " + names(report.unchanged));
+  for (const auto& e : report.errors) bentos::log::error("", "reload: " + e);
+  out.added = std::move(report.added);
+  out.removed = std::move(report.removed);
+  out.restarted = std::move(report.restarted);
+  out.unchanged = std::move(report.unchanged);
+  out.errors = std::move(report.errors);
+  return out;
+}
 
 void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
 
@@ -91,7 +118,8 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   std::unique_ptr<bentos::daemon::ControlServer> control;
   if (!options.control_socket.empty()) {
     std::string error;
-    control = bentos::daemon::ControlServer::open(*host, options.control_socket, error);
+    control = bentos::daemon::ControlServer::open(*host, options.control_socket, error,
+                                                  [&options, &host] { return reload(options, *host); });
     if (!control) {
       bentos::log::error("", error);
       host->stop();
@@ -119,18 +147,24 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
 
   Signals signals;
   signals.on_signal = [&](int signum) {
+    if (signum == SIGHUP) {
+      bentos::log::info("", "received SIGHUP; reloading the manifests");
+      reload(options, *host);
+      return;
+    }
     bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
     control.reset();
     host->stop();
     uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigint), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigterm), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sighup), nullptr);
   };
-  uv_signal_init(&loop, &signals.sigint);
-  uv_signal_init(&loop, &signals.sigterm);
-  signals.sigint.data = &signals;
-  signals.sigterm.data = &signals;
-  uv_signal_start(&signals.sigint, on_signal, SIGINT);
-  uv_signal_start(&signals.sigterm, on_signal, SIGTERM);
+  for (auto [handle, signum] : {std::pair{&signals.sigint, SIGINT}, std::pair{&signals.sigterm, SIGTERM},
+                                std::pair{&signals.sighup, SIGHUP}}) {
+    uv_signal_init(&loop, handle);
+    handle->data = &signals;
+    uv_signal_start(handle, on_signal, signum);
+  }
 
   uv_run(&loop, UV_RUN_DEFAULT);
   host.reset();

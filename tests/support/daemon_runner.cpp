@@ -84,8 +84,10 @@ std::vector<std::string> base_args(const std::string& config, const std::string&
 
 }  // namespace
 
-DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args) {
-  dir_ = make_temp_dir("bentos-test");
+DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args,
+                           const std::string& reuse_dir) {
+  owns_dir_ = reuse_dir.empty();
+  dir_ = owns_dir_ ? make_temp_dir("bentos-test") : reuse_dir;
   log_path_ = dir_ + "/daemon.log";
   const std::string manifest = dir_ + "/devices.json";
   write_text(manifest, "{\"devices\": " + devices_json + "}\n");
@@ -114,10 +116,15 @@ DaemonRunner::~DaemonRunner() {
   const bool was_running = pid_ > 0;
   const int status = stop();
   if (was_running) CHECK_MESSAGE(status == 0, "bentos-driver-host exited with " << status << "; its log:\n" << log());
-  if (!std::getenv("BENTOS_KEEP_TEST_DIRS")) remove_tree(dir_);
+  if (owns_dir_ && !std::getenv("BENTOS_KEEP_TEST_DIRS")) remove_tree(dir_);
 }
 
-std::string DaemonRunner::socket(const std::string& device) const { return dir_ + "/run/" + device + ".sock"; }
+std::string DaemonRunner::socket(const std::string& device) const {
+  std::string file = device;
+  for (char& c : file)
+    if (c == '/') c = '-';
+  return dir_ + "/run/" + file + ".sock";
+}
 
 std::unique_ptr<client::Connection> DaemonRunner::connect(const std::string& device) const {
   std::string error;
@@ -148,6 +155,8 @@ bool DaemonRunner::running() const {
   pid_ = -1;
   return false;
 }
+
+bool DaemonRunner::signal(int signum) const { return pid_ > 0 && ::kill(pid_, signum) == 0; }
 
 int DaemonRunner::stop() {
   if (pid_ <= 0) return exit_status_;

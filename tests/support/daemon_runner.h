@@ -22,13 +22,19 @@ class DaemonRunner {
   // device without "socket" gets <tmp>/run/<name>.sock. Extra arguments are
   // appended to the command line; "@DIR@" in one stands for the temporary
   // directory (e.g. "--control-socket", "@DIR@/control.sock").
-  explicit DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args = {});
+  // `reuse_dir`, when given, is used instead of a fresh temporary directory
+  // (e.g. the dir() of a runner stopped before, to restart a host on the
+  // same sockets); it is then left in place on destruction.
+  explicit DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args = {},
+                        const std::string& reuse_dir = {});
   ~DaemonRunner();
   DaemonRunner(const DaemonRunner&) = delete;
   DaemonRunner& operator=(const DaemonRunner&) = delete;
 
   // True when the daemon started and every device socket accepts.
   bool ready() const { return ready_; }
+  // <dir>/run/<name>.sock, each '/' of a nested name written as '-' (as the
+  // daemon's default socket, config::default_socket_uri).
   std::string socket(const std::string& device) const;
   // A fresh client connection to a device (REQUIREd to succeed by callers).
   std::unique_ptr<client::Connection> connect(const std::string& device) const;
@@ -41,6 +47,8 @@ class DaemonRunner {
   // Waits up to timeout_ms for `needle` to appear in the log.
   bool wait_for_log(const std::string& needle, int timeout_ms = 3000) const;
   bool running() const;
+  // Sends `signum` to the daemon; false if it is not running.
+  bool signal(int signum) const;
   // Sends SIGTERM and waits; returns the exit status (or -1).
   int stop();
 
@@ -48,6 +56,7 @@ class DaemonRunner {
 
  private:
   std::string dir_;
+  bool owns_dir_ = true;  // false for a reused directory
   std::string log_path_;
   std::vector<std::string> device_names_;
   mutable pid_t pid_ = -1;  // -1 once reaped
