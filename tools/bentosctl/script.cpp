@@ -5,13 +5,15 @@
 #include <sstream>
 
 #include "client.h"
+#include "ioctl_parse.h"
 
 namespace bentos::ctl {
 
 namespace {
 
-constexpr const char* kOps[] = {"open",  "write", "write-hex", "write-file", "read",    "flush",
-                                "fsync", "fdatasync", "ioctl", "poll",       "release", "sleep"};
+constexpr const char* kOps[] = {"open",    "write",  "write-hex", "write-file", "write-stdin",
+                                "read",    "read-all", "flush",   "fsync",      "fdatasync",
+                                "ioctl",   "poll",   "release",   "sleep"};
 
 constexpr uint64_t kDefaultReadSize = 65536;
 constexpr uint32_t kDefaultPollEvents = 0x1 | 0x4;  // POLLIN|POLLOUT
@@ -40,6 +42,19 @@ class Parser {
   Parser(const std::vector<std::string>& tokens, const ScriptOptions& options)
       : tokens_(tokens), options_(options) {}
 
+  // One op whose arguments are exactly the tokens.
+  bool single(const std::string& op, Step& step, std::string& error) {
+    single_ = true;
+    step.op = op;
+    if (!parse_step(step, error)) return false;
+    if (has_next()) {
+      error = op + ": unexpected argument '" + tokens_[pos_] + "'";
+      return false;
+    }
+    step.request.fh = options_.fh;
+    return true;
+  }
+
   bool run(std::vector<Step>& steps, std::string& error) {
     while (pos_ < tokens_.size()) {
       Step step;
@@ -57,9 +72,9 @@ class Parser {
 
  private:
   bool has_next() const { return pos_ < tokens_.size(); }
-  // The next token, if it is there and is not an op name.
+  // The next token, if it is there and is not an op name (in a script).
   bool optional_arg(std::string& arg) {
-    if (!has_next() || is_op_name(tokens_[pos_])) return false;
+    if (!has_next() || (!single_ && is_op_name(tokens_[pos_]))) return false;
     arg = tokens_[pos_++];
     return true;
   }
@@ -100,10 +115,20 @@ class Parser {
       if (!read_file(arg, bytes, error)) return false;
       step.label = "write-file " + arg;
       step.request = client::make_write(0, std::move(bytes));
-    } else if (op == "read") {
+    } else if (op == "write-stdin") {
+      step.label = "write-stdin";
+      step.from_stdin = true;
+      step.request = client::make_write(0, {});
+    } else if (op == "read" || op == "read-all") {
       uint64_t size = kDefaultReadSize;
-      if (has_next() && client::parse_number(tokens_[pos_], size)) ++pos_;
-      step.label = "read " + std::to_string(size);
+      if (has_next() && client::parse_number(tokens_[pos_], size)) {
+        ++pos_;
+      } else if (single_ && has_next()) {
+        error = op + ": '" + tokens_[pos_] + "' is not a size in bytes";
+        return false;
+      }
+      step.label = op + " " + std::to_string(size);
+      step.read_all = op == "read-all";
       step.request = client::make_read(0, size);
     } else if (op == "flush" || op == "fsync" || op == "fdatasync" || op == "release") {
       step.label = op;
@@ -115,9 +140,12 @@ class Parser {
       return parse_ioctl(step, error);
     } else if (op == "poll") {
       uint32_t events = kDefaultPollEvents;
-      std::string ignored;
-      if (has_next() && client::parse_poll_events(tokens_[pos_], events, ignored)) {
+      std::string why;
+      if (has_next() && client::parse_poll_events(tokens_[pos_], events, why)) {
         step.label = "poll " + tokens_[pos_++];
+      } else if (single_ && has_next()) {
+        error = "poll: " + why;
+        return false;
       } else {
         step.label = "poll " + client::poll_events_name(events);
       }
@@ -141,29 +169,29 @@ class Parser {
   bool parse_ioctl(Step& step, std::string& error) {
     std::string cmd_text;
     if (!required_arg(step, "CMD", cmd_text, error)) return false;
-    uint64_t cmd = 0;
-    if (!client::parse_number(cmd_text, cmd) || cmd > UINT32_MAX) {
-      error = "ioctl: command '" + cmd_text + "' is not a 32-bit number (decimal or 0x hex)";
+    uint32_t cmd = 0;
+    if (!parse_ioctl_cmd(cmd_text, cmd, error)) {
+      error = "ioctl: " + error;
       return false;
     }
     std::string payload_text;
     std::string payload;
     step.label = "ioctl " + cmd_text;
     if (optional_arg(payload_text)) {
-      if (!client::from_hex(payload_text, payload, error)) {
-        error = "ioctl: payload " + error;
+      if (!parse_ioctl_payload(payload_text, payload, error)) {
+        error = "ioctl: " + error;
         return false;
       }
       step.label += " " + payload_text;
     }
-    step.request = client::make_ioctl(0, static_cast<uint32_t>(cmd), std::move(payload),
-                                      options_.ioctl_out_size);
+    step.request = client::make_ioctl(0, cmd, std::move(payload), options_.ioctl_out_size);
     return true;
   }
 
   const std::vector<std::string>& tokens_;
   const ScriptOptions& options_;
   size_t pos_ = 0;
+  bool single_ = false;  // parse_op: every token is an argument
 };
 
 }  // namespace
@@ -179,6 +207,25 @@ bool parse_script(const std::vector<std::string>& tokens, const ScriptOptions& o
                   std::vector<Step>& steps, std::string& error) {
   steps.clear();
   return Parser(tokens, options).run(steps, error);
+}
+
+bool parse_op(const std::string& op, const std::vector<std::string>& args,
+              const ScriptOptions& options, Step& step, std::string& error) {
+  step = Step{};
+  return Parser(args, options).single(op, step, error);
+}
+
+bool needs_stdin(const std::vector<Step>& steps) {
+  for (const Step& step : steps) {
+    if (step.from_stdin) return true;
+  }
+  return false;
+}
+
+void fill_stdin(std::vector<Step>& steps, const std::string& input) {
+  for (Step& step : steps) {
+    if (step.from_stdin) step.request.data = input;
+  }
 }
 
 }  // namespace bentos::ctl
