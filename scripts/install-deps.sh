@@ -8,7 +8,7 @@ packages=(
   g++ pkg-config meson ninja-build
   protobuf-compiler libprotobuf-dev
   libuv1-dev nlohmann-json3-dev doctest-dev
-  libfuse3-dev fuse3
+  libfuse3-dev fuse3 python3
 )
 
 missing=()
