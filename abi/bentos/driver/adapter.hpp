@@ -287,13 +287,14 @@ inline constexpr bool always_false = false;
 }  // namespace detail
 
 // The exported entry for adapter A. Every BENTOS_*_DRIVER macro ends here.
-// The trailing static_assert makes the macro take a ';' like a declaration.
+// The trailing redeclaration of the entry makes the macro take a ';' like a
+// declaration.
 #define BENTOS_DETAIL_DRIVER_ENTRY(Adapter, name, version, description)                  \
   extern "C" BENTOS_EXPORT const bentos_driver* bentos_driver_entry_v1(uint32_t, uint32_t) { \
     static constexpr bentos_driver descriptor =                                          \
         ::bentos::detail::make_descriptor<Adapter>(name, version, description);          \
     return &descriptor;                                                                  \
   }                                                                                      \
-  static_assert(true)
+  extern "C" BENTOS_EXPORT const bentos_driver* bentos_driver_entry_v1(uint32_t, uint32_t)
 
 }  // namespace bentos
