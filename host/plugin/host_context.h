@@ -33,8 +33,11 @@ class TimerSet {
   TimerSet& operator=(const TimerSet&) = delete;
 
   uint64_t reserve_id() { return next_id_.fetch_add(1); }
+  // A start for `id` was posted from another thread and has not run yet.
+  void note_remote_start() { remote_pending_.fetch_add(1); }
   // Starts timer `id` (from reserve_id), unless it was stopped already.
-  void start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg);
+  void start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg,
+             bool remote = false);
   // Stops a running timer, or makes a reserved one never start.
   bool stop(uint64_t id);
   void stop_all();
@@ -46,8 +49,11 @@ class TimerSet {
 
   uv_loop_t* loop_;
   std::atomic<uint64_t> next_id_{1};
+  std::atomic<uint64_t> remote_pending_{0};  // posted starts not yet run
   std::unordered_map<uint64_t, Timer*> timers_;
-  std::unordered_set<uint64_t> stopped_early_;  // stopped before their start ran
+  // Stopped before their posted start ran; only recorded while such starts
+  // are pending, so the set stays small.
+  std::unordered_set<uint64_t> stopped_early_;
 };
 
 }  // namespace bentos::plugin

@@ -10,12 +10,11 @@ LoopInbox::LoopInbox(uv_loop_t* loop) : async_(new uv_async_t) {
 LoopInbox::~LoopInbox() { close(); }
 
 bool LoopInbox::post(Task task) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_) return false;
-    queue_.push_back(std::move(task));
-  }
-  // uv_async_send coalesces: many posts, one wake-up.
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return false;
+  queue_.push_back(std::move(task));
+  // Under the lock: close() cannot free the handle between the check and
+  // the send. uv_async_send coalesces: many posts, one wake-up.
   uv_async_send(async_);
   return true;
 }

@@ -176,7 +176,12 @@ uint64_t svc_timer_start(bentos_host* host, uint64_t delay_ms, uint64_t repeat_m
   if (!host || !host->timers || !fn) return 0;
   const uint64_t id = host->timers->reserve_id();
   TimerSet* timers = host->timers.get();
-  if (!on_loop(host, [=] { timers->start(id, delay_ms, repeat_ms, fn, arg); })) return 0;
+  if (std::this_thread::get_id() == host->loop_thread) {
+    timers->start(id, delay_ms, repeat_ms, fn, arg);
+    return id;
+  }
+  timers->note_remote_start();
+  if (!on_loop(host, [=] { timers->start(id, delay_ms, repeat_ms, fn, arg, /*remote=*/true); })) return 0;
   return id;
 }
 

@@ -11,7 +11,9 @@ struct TimerSet::Timer {
   bool repeating;
 };
 
-void TimerSet::start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg) {
+void TimerSet::start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg,
+                     bool remote) {
+  if (remote) remote_pending_.fetch_sub(1);
   if (stopped_early_.erase(id) > 0) return;
   auto* t = new Timer{};
   t->owner = this;
@@ -29,7 +31,8 @@ bool TimerSet::stop(uint64_t id) {
   auto it = timers_.find(id);
   if (it == timers_.end()) {
     // Reserved but not started yet (its start is still queued): cancel it.
-    if (id > 0 && id < next_id_.load()) stopped_early_.insert(id);
+    if (id > 0 && id < next_id_.load() && remote_pending_.load() > 0) stopped_early_.insert(id);
+    if (remote_pending_.load() == 0) stopped_early_.clear();
     return false;
   }
   Timer* t = it->second;

@@ -125,6 +125,9 @@ void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responde
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
   std::weak_ptr<Link> weak_link = r.link;
+  // In the link at once, so a second open of this fh, or max_sessions, sees
+  // it while session_start runs (on a worker it may take a while).
+  link.put(s);
   on_strand(
       s,
       [=]() -> int64_t {
@@ -137,14 +140,14 @@ void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responde
             return rc;
           }
         }
+        s->started = true;
         return 0;
       },
-      [this, s, r, weak_link](int64_t rc) {
-        if (rc < 0) return r.send(Reply::error(static_cast<int32_t>(-rc)));
-        auto l = weak_link.lock();
-        if (!l || !l->alive()) return finish(s, false);  // its connection died meanwhile
-        l->put(s);
-        r.send(Reply::opened());
+      [s, r, weak_link](int64_t rc) {
+        if (rc >= 0) return r.send(Reply::opened());
+        s->ended = true;  // nothing to end: the start failed
+        if (auto l = weak_link.lock()) l->drop(s);
+        r.send(Reply::error(static_cast<int32_t>(-rc)));
       });
 }
 
@@ -222,7 +225,15 @@ void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSessi
         }
         const int32_t result = static_cast<int32_t>(rc < -4095 ? -EIO : rc);
         P4Step step = tracked(*s, 0, [&] { return s->machine.process_started(cycle, result); });
-        if (flush_reply && step.reply) flush_reply->send(std::move(*step.reply));
+        if (flush_reply) {
+          // Exactly one answer per flush, even when a DROP/RESET and a new
+          // submit overtook this cycle before process() returned.
+          if (step.reply) {
+            flush_reply->send(std::move(*step.reply));
+          } else {
+            flush_reply->send(result < 0 ? Reply::error(-result) : Reply::empty());
+          }
+        }
         step.reply.reset();
         apply(s, std::move(step), nullptr, false);
       });
@@ -278,28 +289,26 @@ void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<Conf
   if (!ops_.config_apply) return query(link_id, s, in, cmd, out_size, r);
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
-  auto fresh = std::make_shared<void*>(nullptr);
+  // Whether a recognised config may be stored is decided now, in request
+  // order; the apply and the swap then happen in one strand task, so two
+  // config ioctls in a row each build on the one before (§6 routing 2).
+  const bool writable = s->machine.config_writable();
   on_strand(
       s,
       [=]() -> int64_t {
-        return ops.config_apply(inst, s->config, cmd, reinterpret_cast<const uint8_t*>(in->data()), in->size(),
-                                fresh.get());
+        void* fresh = nullptr;
+        const int32_t rc = ops.config_apply(inst, s->config, cmd, reinterpret_cast<const uint8_t*>(in->data()),
+                                            in->size(), &fresh);
+        if (rc == 0 && writable) std::swap(s->config, fresh);
+        if (ops.config_free && fresh) ops.config_free(inst, fresh);  // the old one, or the refused one
+        return rc;
       },
       [=, this](int64_t rc) {
         if (rc == -ENOTTY) return query(link_id, s, in, cmd, out_size, r);  // not the codec's
         if (rc < 0) return r.send(Reply::error(static_cast<int32_t>(-rc)));
-        const bool store = !s->ended && s->machine.config_writable();
-        if (store) s->machine.config_stored();
-        // Swap or discard on the strand, after anything that still reads the old one.
-        ctx_.run_detached(s.get(), [=] {
-          void* drop = *fresh;
-          if (store) {
-            drop = s->config;
-            s->config = *fresh;
-          }
-          if (ops.config_free && drop) ops.config_free(inst, drop);
-        });
-        r.send(store ? Reply::ioctl_result(0) : Reply::error(EBUSY));
+        if (!writable) return r.send(Reply::error(EBUSY));
+        s->machine.config_stored();
+        r.send(Reply::ioctl_result(0));
       });
 }
 
@@ -351,6 +360,7 @@ void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base, bool a
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
   ctx_.run_detached(s.get(), [=] {
+    if (!s->started) return;  // the start failed (or never ran): nothing to end
     if (ops.session_end) ops.session_end(inst, s->state);
     if (ops.config_free && s->config) ops.config_free(inst, s->config);
     s->config = nullptr;

@@ -43,8 +43,16 @@ void WorkerExecutor::submit(StrandKey strand, std::function<int64_t()> work, std
 void WorkerExecutor::worker_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return closing_ || !ready_.empty(); });
-    if (ready_.empty()) return;  // closing, nothing left to start
+    // Closing: a worker leaves once no strand has work queued behind a
+    // running task (that work would be put back in ready_ when it is done).
+    const auto queued_behind = [this] {
+      for (const auto& [k, strand] : strands_) {
+        if (!strand.tasks.empty()) return true;
+      }
+      return false;
+    };
+    wake_.wait(lock, [&] { return !ready_.empty() || (closing_ && !queued_behind()); });
+    if (ready_.empty()) return;
     const StrandKey key = ready_.front();
     ready_.pop_front();
     Strand& strand = strands_[key];
@@ -63,6 +71,7 @@ void WorkerExecutor::worker_loop() {
     again.running = false;
     if (again.tasks.empty()) {
       strands_.erase(key);
+      if (closing_) wake_.notify_all();  // waiting workers may leave now
     } else {
       ready_.push_back(key);
       wake_.notify_one();
@@ -74,10 +83,10 @@ void WorkerExecutor::close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing_ && threads_.empty()) return;
+    // New work is refused from here on; work already queued (the end hooks
+    // a stopping device queues: session_end, release, config_free...) still
+    // runs, because the ABI promises it, before the workers exit.
     closing_ = true;
-    // Work not yet started is dropped: its device is going away.
-    for (auto it = ready_.begin(); it != ready_.end(); ++it) strands_.erase(*it);
-    ready_.clear();
   }
   wake_.notify_all();
   for (auto& t : threads_) {

@@ -39,6 +39,11 @@ void Link::put(std::shared_ptr<Session> session) {
   sessions_[fh] = std::move(session);
 }
 
+void Link::drop(const std::shared_ptr<Session>& session) {
+  auto it = sessions_.find(session->fh);
+  if (it != sessions_.end() && it->second == session) sessions_.erase(it);
+}
+
 std::unordered_map<uint64_t, std::shared_ptr<Session>> Link::take_all() {
   std::unordered_map<uint64_t, std::shared_ptr<Session>> all;
   all.swap(sessions_);

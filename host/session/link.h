@@ -26,6 +26,10 @@ struct Session {
   const uint64_t fh;
   const uint64_t link_id;
   bool ended = false;  // end hooks ran (release, re-open, disconnect)
+  // The plugin's session start succeeded. Written and read only on the
+  // session's strand, so an end hook queued while the start was still
+  // pending knows whether there is anything to end.
+  bool started = false;
 };
 
 class Link : public net::Connection::Handler, public std::enable_shared_from_this<Link> {
@@ -44,6 +48,8 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
   // Removes and returns the session on `fh` (nullptr if none).
   std::shared_ptr<Session> take(uint64_t fh);
   void put(std::shared_ptr<Session> session);
+  // Takes `session` out if it is still the one on its fh (a failed open).
+  void drop(const std::shared_ptr<Session>& session);
   size_t session_count() const { return sessions_.size(); }
   // Empties the table, returning what it held (for disconnect cleanup).
   std::unordered_map<uint64_t, std::shared_ptr<Session>> take_all();

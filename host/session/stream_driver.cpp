@@ -33,9 +33,10 @@ struct StreamSessionState : Session, plugin::PushTarget, std::enable_shared_from
     if (!result.accepted) return -EAGAIN;
     if (!result.answers.empty()) {
       // Parked reads were served: their replies go out on the loop thread.
-      std::weak_ptr<StreamSessionState> weak = weak_from_this();
-      inbox->post([weak, answers = std::move(result.answers)]() mutable {
-        if (auto s = weak.lock()) s->parked.answer(std::move(answers));
+      // The task keeps the session alive: a release may come first, and the
+      // served reads must still get their data.
+      inbox->post([self = shared_from_this(), answers = std::move(result.answers)]() mutable {
+        self->parked.answer(std::move(answers));
       });
     }
     return 0;
@@ -66,20 +67,25 @@ void StreamDriver::open(Link& link, const wire::Request& req, Responder r) {
   s->push_handle = plugin::push_targets().add(s);
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(),
                                  plugin::handle_from_id<bentos_session>(s->push_handle)};
+  // In the link at once, so a second open of this fh, or max_sessions, sees
+  // it while session_start runs (on a worker it may take a while).
+  link.put(s);
   void* inst = ctx_.plugin_instance();
   auto start = ops_.session_start;
   std::weak_ptr<Link> weak_link = r.link;
   ctx_.exec.submit(
-      s.get(), [=]() -> int64_t { return start ? start(inst, &info, &s->state) : 0; },
-      [this, s, r, weak_link](int64_t rc) {
-        if (rc < 0) {
-          plugin::push_targets().take(s->push_handle);
-          return r.send(Reply::error(static_cast<int32_t>(-rc)));
-        }
-        auto l = weak_link.lock();
-        if (!l || !l->alive()) return finish(s, false);  // its connection died meanwhile
-        l->put(s);
-        r.send(Reply::opened());
+      s.get(),
+      [=]() -> int64_t {
+        const int32_t rc = start ? start(inst, &info, &s->state) : 0;
+        s->started = rc >= 0;
+        return rc;
+      },
+      [s, r, weak_link](int64_t rc) {
+        if (rc >= 0) return r.send(Reply::opened());
+        s->ended = true;  // nothing to end: the start failed
+        plugin::push_targets().take(s->push_handle);
+        if (auto l = weak_link.lock()) l->drop(s);
+        r.send(Reply::error(static_cast<int32_t>(-rc)));
       });
 }
 
@@ -162,7 +168,9 @@ void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_park
   if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.run_detached(s.get(), [=] { end_fn(inst, s->state); });
+  ctx_.run_detached(s.get(), [=] {
+    if (s->started) end_fn(inst, s->state);
+  });
 }
 
 }  // namespace bentos::session

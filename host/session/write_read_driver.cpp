@@ -26,23 +26,25 @@ WriteReadDriver::WriteReadDriver(const DriverContext& ctx)
 
 void WriteReadDriver::open(Link& link, const wire::Request& req, Responder r) {
   auto s = std::make_shared<WriteReadSessionState>(req.fh, link.id(), ctx_.spec.limits.max_request_bytes);
-  if (!ops_.session_start) {
-    link.put(s);
-    r.send(Reply::opened());
-    return;
-  }
+  // In the link at once, so a second open of this fh, or max_sessions, sees
+  // it while session_start runs (on a worker it may take a while).
+  link.put(s);
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
   void* inst = ctx_.plugin_instance();
   auto start = ops_.session_start;
   std::weak_ptr<Link> weak_link = r.link;
   ctx_.exec.submit(
-      s.get(), [=]() -> int64_t { return start(inst, &info, &s->state); },
-      [this, s, r, weak_link](int64_t rc) {
-        if (rc < 0) return r.send(Reply::error(static_cast<int32_t>(-rc)));
-        auto l = weak_link.lock();
-        if (!l || !l->alive()) return end_plugin_session(s);  // its connection died meanwhile
-        l->put(s);
-        r.send(Reply::opened());
+      s.get(),
+      [=]() -> int64_t {
+        const int32_t rc = start ? start(inst, &info, &s->state) : 0;
+        s->started = rc >= 0;
+        return rc;
+      },
+      [s, r, weak_link](int64_t rc) {
+        if (rc >= 0) return r.send(Reply::opened());
+        s->ended = true;  // nothing to end: the start failed
+        if (auto l = weak_link.lock()) l->drop(s);
+        r.send(Reply::error(static_cast<int32_t>(-rc)));
       });
 }
 
@@ -87,7 +89,9 @@ void WriteReadDriver::end_plugin_session(const std::shared_ptr<Session>& base) {
   if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.run_detached(s.get(), [=] { end_fn(inst, s->state); });
+  ctx_.run_detached(s.get(), [=] {
+    if (s->started) end_fn(inst, s->state);
+  });
 }
 
 }  // namespace bentos::session

@@ -111,3 +111,28 @@ TEST_CASE("WorkerExecutor: close() waits for running work and drops results for 
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
 }
+
+TEST_CASE("WorkerExecutor: close() still runs work already queued (end hooks), then refuses new work") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  std::atomic<int> ran{0};
+  int key = 0;
+  {
+    WorkerExecutor exec(1, inbox);
+    for (int i = 0; i < 3; ++i) {
+      exec.submit(&key, [&]() -> int64_t {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ++ran;
+        return 0;
+      }, [](int64_t) {});
+    }
+    exec.close();
+    CHECK(ran.load() == 3);
+    exec.submit(&key, [&]() -> int64_t { ++ran; return 0; }, [](int64_t) {});
+    CHECK(ran.load() == 3);
+  }
+  inbox->close();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
