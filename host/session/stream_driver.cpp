@@ -154,23 +154,32 @@ void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_park
   auto s = std::static_pointer_cast<StreamSessionState>(base);
   if (s->ended) return;
   s->ended = true;
-  plugin::push_targets().take(s->push_handle);  // later pushes: -ESTALE
-  patterns::ParkedAnswers answers;
-  {
-    std::lock_guard<std::mutex> lock(s->mutex);
-    answers = s->machine.end();
-  }
-  if (answer_parked) {
-    s->parked.answer(std::move(answers));
-  } else {
-    s->parked.discard(answers);
-  }
-  if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.run_detached(s.get(), [=] {
-    if (s->started) end_fn(inst, s->state);
-  });
+  // The end goes through the session's strand, after any on_data still
+  // queued there (on workers), so output pushed by a write that came before
+  // the release still reaches the reads parked before it.
+  ctx_.exec.submit(
+      s.get(),
+      [=]() -> int64_t {
+        if (s->started && end_fn) end_fn(inst, s->state);
+        // Here rather than in the answer below, which a stopping device
+        // drops: the handle must leave the table either way.
+        plugin::push_targets().take(s->push_handle);  // later pushes: -ESTALE
+        return 0;
+      },
+      [s, answer_parked](int64_t) {
+        patterns::ParkedAnswers answers;
+        {
+          std::lock_guard<std::mutex> lock(s->mutex);
+          answers = s->machine.end();
+        }
+        if (answer_parked) {
+          s->parked.answer(std::move(answers));
+        } else {
+          s->parked.discard(answers);
+        }
+      });
 }
 
 }  // namespace bentos::session
