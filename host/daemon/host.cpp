@@ -65,7 +65,11 @@ void Host::stop() {
   stopped_ = true;
   // Devices go in reverse order of creation; each destroys its instance
   // before the libraries it uses are unloaded below.
-  while (!devices_.empty()) devices_.pop_back();
+  while (!devices_.empty()) {
+    stop_progress_->set(devices_.back()->name());
+    devices_.pop_back();
+  }
+  stop_progress_->set("");
   context_.close();
   libraries_.clear();
 }

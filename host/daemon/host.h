@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,12 +59,33 @@ class Host {
   std::vector<session::Device*> devices();
   session::HostContext& context() { return context_; }
 
+  // Which device stop() is stopping right now ("" when none). Shared, and
+  // readable from any thread, so a shutdown watchdog can name a plugin
+  // that hangs, even after the Host is gone.
+  class StopProgress {
+   public:
+    void set(std::string device) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      device_ = std::move(device);
+    }
+    std::string get() const {
+      std::lock_guard<std::mutex> lock(mutex_);
+      return device_;
+    }
+
+   private:
+    mutable std::mutex mutex_;
+    std::string device_;
+  };
+  std::shared_ptr<const StopProgress> stop_progress() const { return stop_progress_; }
+
  private:
   session::HostContext context_;
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
   std::vector<std::unique_ptr<session::Device>> devices_;
   std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs
   bool stopped_ = false;
+  std::shared_ptr<StopProgress> stop_progress_ = std::make_shared<StopProgress>();
 };
 
 }  // namespace bentos::daemon

@@ -1,13 +1,18 @@
 // bentos-driver-host: parse the command line, load the manifests, start
 // every device, serve until SIGINT/SIGTERM.
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "build_config.h"
@@ -15,6 +20,8 @@
 #include "config/options.h"
 #include "daemon/control_server.h"
 #include "daemon/host.h"
+#include "daemon/sd_notify.h"
+#include "net/endpoint.h"
 #include "util/log.h"
 
 namespace {
@@ -107,19 +114,93 @@ bentos::daemon::ControlServer::ReloadOutcome reload(const bentos::config::Option
   return out;
 }
 
+// Bounds shutdown: started when it begins, a thread that, unless finish()
+// comes first, logs which device was being stopped (a plugin's destroy or
+// a callback that hangs), removes the socket files and exits 0.
+class ShutdownGuard {
+ public:
+  ~ShutdownGuard() { finish(); }
+
+  void start(std::chrono::milliseconds bound, std::shared_ptr<const bentos::daemon::Host::StopProgress> progress,
+             std::vector<std::string> socket_files) {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this, bound, progress = std::move(progress), files = std::move(socket_files)] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (done_changed_.wait_for(lock, bound, [this] { return done_; })) return;
+      const std::string device = progress->get();
+      const std::string seconds = std::to_string(bound.count() / 1000) + " s";
+      if (device.empty()) {
+        bentos::log::error("", "shutdown: did not finish within " + seconds + "; exiting anyway");
+      } else {
+        bentos::log::error("", "shutdown: device '" + device + "' did not stop within " + seconds +
+                                   "; exiting anyway");
+      }
+      for (const auto& f : files) ::unlink(f.c_str());
+      ::_exit(0);
+    });
+  }
+
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    done_changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_changed_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+constexpr std::chrono::milliseconds kShutdownBound{5000};
+
+std::string serving_status(bentos::daemon::Host& host) {
+  const size_t n = host.devices().size();
+  return "serving " + std::to_string(n) + (n == 1 ? " device" : " devices");
+}
+
+// The unix socket files the host listens on (the guard removes them if
+// shutdown has to be cut short).
+std::vector<std::string> socket_files(bentos::daemon::Host& host, const std::string& control_socket) {
+  std::vector<std::string> out;
+  std::vector<std::string> uris;
+  for (auto* d : host.devices()) uris.push_back(d->endpoint_uri());
+  if (!control_socket.empty()) uris.push_back(control_socket);
+  for (const auto& uri : uris) {
+    bentos::net::Endpoint endpoint;
+    std::string error;
+    if (bentos::net::parse_endpoint(uri, endpoint, error) && endpoint.kind == bentos::net::Endpoint::Kind::unix_socket)
+      out.push_back(endpoint.path);
+  }
+  return out;
+}
+
 void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
 
 int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices,
           const bentos::config::HostSettings& settings) {
   uv_loop_t loop;
   uv_loop_init(&loop);
+  bentos::daemon::SdNotifier notifier;
+  ShutdownGuard guard;  // outlives the host: it may have to name a device the host is stopping
   auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{settings.max_connections});
+  // A reload, framed for systemd: RELOADING=1 before, READY=1 after.
+  const auto notified_reload = [&options, &host, &notifier] {
+    notifier.reloading();
+    auto outcome = reload(options, *host);
+    notifier.ready(serving_status(*host));
+    return outcome;
+  };
   // The control socket first: once a device socket accepts, it answers too.
   std::unique_ptr<bentos::daemon::ControlServer> control;
   if (!options.control_socket.empty()) {
     std::string error;
     control = bentos::daemon::ControlServer::open(*host, options.control_socket, error,
-                                                  [&options, &host] { return reload(options, *host); });
+                                                  notified_reload);
     if (!control) {
       bentos::log::error("", error);
       host->stop();
@@ -144,15 +225,21 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   }
   bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
                             std::to_string(devices.size()) + " device(s)");
+  // Every socket listens: tell systemd (Type=notify).
+  notifier.ready(serving_status(*host));
+  notifier.start_watchdog(&loop);
 
   Signals signals;
   signals.on_signal = [&](int signum) {
     if (signum == SIGHUP) {
       bentos::log::info("", "received SIGHUP; reloading the manifests");
-      reload(options, *host);
+      notified_reload();
       return;
     }
     bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
+    notifier.stopping();
+    notifier.stop_watchdog();
+    guard.start(kShutdownBound, host->stop_progress(), socket_files(*host, options.control_socket));
     control.reset();
     host->stop();
     uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigint), nullptr);
@@ -170,6 +257,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   host.reset();
   uv_run(&loop, UV_RUN_DEFAULT);  // let the last close callbacks run
   uv_loop_close(&loop);
+  guard.finish();
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 namespace bentos::log {
@@ -10,6 +11,27 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::mutex g_mutex;  // guards g_sink and serialises stderr lines
 Sink g_sink;
+
+// Under systemd, stderr goes to journald, which sets JOURNAL_STREAM; a
+// leading "<N>" (sd-daemon.h's SD_ERR .. SD_DEBUG) then sets each line's
+// syslog priority instead of the unit's default.
+bool journal_stream() {
+  static const bool set = [] {
+    const char* v = std::getenv("JOURNAL_STREAM");
+    return v != nullptr && *v != '\0';
+  }();
+  return set;
+}
+
+const char* syslog_prefix(Level level) {
+  switch (level) {
+    case Level::error: return "<3>";
+    case Level::warn: return "<4>";
+    case Level::info: return "<6>";
+    case Level::debug: return "<7>";
+  }
+  return "<6>";
+}
 }  // namespace
 
 bool parse_level(std::string_view text, Level& out) {
@@ -43,7 +65,7 @@ void set_sink(Sink sink) {
 void write(Level level, std::string_view where, std::string_view message) {
   if (!enabled(level)) return;
   std::string line;
-  line.reserve(where.size() + message.size() + 16);
+  line.reserve(where.size() + message.size() + 20);
   line += level_name(level);
   line += ": ";
   if (!where.empty()) {
@@ -57,6 +79,7 @@ void write(Level level, std::string_view where, std::string_view message) {
     return;
   }
   line += '\n';
+  if (journal_stream()) line.insert(0, syslog_prefix(level));
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -48,7 +50,31 @@ void write_text(const std::string& path, const std::string& text) {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& output_path) {
+// The current environment with `extra` ("NAME=value") added, each
+// replacing a variable of the same name.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& x : extra) replaced = replaced || x.substr(0, x.find('=')) == name;
+    if (!replaced) out.push_back(entry);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& output_path,
+            const std::vector<std::string>& extra_env = {}) {
+  // Built before fork: the child only execs.
+  const std::vector<std::string> env = environment_with(extra_env);
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   const int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -57,10 +83,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& output_path
     ::dup2(fd, 2);
     ::close(fd);
   }
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
+  ::execve(argv[0], argv.data(), envp.data());
   ::_exit(127);
 }
 
@@ -85,7 +108,7 @@ std::vector<std::string> base_args(const std::string& config, const std::string&
 }  // namespace
 
 DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args,
-                           const std::string& reuse_dir) {
+                           const std::string& reuse_dir, std::vector<std::string> extra_env) {
   owns_dir_ = reuse_dir.empty();
   dir_ = owns_dir_ ? make_temp_dir("bentos-test") : reuse_dir;
   log_path_ = dir_ + "/daemon.log";
@@ -97,7 +120,9 @@ DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::str
     if (auto at = a.find("@DIR@"); at != std::string::npos) a.replace(at, 5, dir_);
     args.push_back(std::move(a));
   }
-  pid_ = spawn(args, log_path_);
+  for (auto& e : extra_env)
+    if (auto at = e.find("@DIR@"); at != std::string::npos) e.replace(at, 5, dir_);
+  pid_ = spawn(args, log_path_, extra_env);
   // Ready when every device socket accepts a connection.
   ready_ = true;
   for (const auto& name : device_names_) {

@@ -25,8 +25,10 @@ class DaemonRunner {
   // `reuse_dir`, when given, is used instead of a fresh temporary directory
   // (e.g. the dir() of a runner stopped before, to restart a host on the
   // same sockets); it is then left in place on destruction.
+  // `extra_env` entries ("NAME=value", "@DIR@" substituted as above) are
+  // added to the daemon's environment, replacing a variable of that name.
   explicit DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args = {},
-                        const std::string& reuse_dir = {});
+                        const std::string& reuse_dir = {}, std::vector<std::string> extra_env = {});
   ~DaemonRunner();
   DaemonRunner(const DaemonRunner&) = delete;
   DaemonRunner& operator=(const DaemonRunner&) = delete;

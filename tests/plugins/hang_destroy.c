@@ -1,0 +1,111 @@
+/*
+ * hang_destroy: a raw-layer plugin for shutdown tests, in C99. Opens and
+ * releases sessions and nothing else; its destroy sleeps for the config's
+ * "hang_ms" milliseconds (default 0), like a plugin stuck in teardown, so
+ * the host's bounded shutdown can be observed.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <bentos/driver.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct hang {
+  const bentos_host_services *services;
+  long hang_ms;
+};
+
+/* The number after "hang_ms": in the config text; 0 when absent. */
+static long parse_hang_ms(const char *json, uint64_t len) {
+  static const char key[] = "\"hang_ms\"";
+  char *text;
+  const char *at;
+  long value = 0;
+  if (json == NULL || len == 0) return 0;
+  text = malloc((size_t)len + 1);
+  if (text == NULL) return 0;
+  memcpy(text, json, (size_t)len);
+  text[len] = '\0';
+  at = strstr(text, key);
+  if (at != NULL) {
+    at = strchr(at + sizeof key - 1, ':');
+    if (at != NULL) value = strtol(at + 1, NULL, 10);
+  }
+  free(text);
+  return value > 0 ? value : 0;
+}
+
+static int32_t hang_create(bentos_host *host,
+                           const bentos_host_services *services,
+                           const char *config_json, uint64_t config_len,
+                           void **instance, char *errbuf,
+                           uint64_t errbuf_len) {
+  struct hang *self = calloc(1, sizeof *self);
+  (void)host;
+  if (self == NULL) {
+    if (errbuf != NULL && errbuf_len > 0) errbuf[0] = '\0';
+    return -ENOMEM;
+  }
+  self->services = services;
+  self->hang_ms = parse_hang_ms(config_json, config_len);
+  *instance = self;
+  return 0;
+}
+
+static void hang_destroy(void *instance) {
+  struct hang *self = instance;
+  struct timespec delay;
+  delay.tv_sec = self->hang_ms / 1000;
+  delay.tv_nsec = (self->hang_ms % 1000) * 1000000L;
+  while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+  }
+  free(self);
+}
+
+static int32_t hang_open(void *instance, bentos_call *call,
+                         const bentos_session_info *info, void **state) {
+  struct hang *self = instance;
+  (void)info;
+  *state = NULL;
+  self->services->complete_ok(call);
+  return 0;
+}
+
+static int32_t hang_release(void *instance, void *state, bentos_call *call,
+                            int32_t flags) {
+  struct hang *self = instance;
+  (void)state;
+  (void)flags;
+  self->services->complete_ok(call);
+  return 0;
+}
+
+static const bentos_raw_ops hang_ops = {
+    sizeof(bentos_raw_ops), 0,    hang_open, NULL, NULL, NULL, hang_release,
+    NULL,                   NULL, NULL,
+};
+
+static const bentos_driver hang_driver = {
+    sizeof(bentos_driver),
+    BENTOS_ABI_MAJOR,
+    BENTOS_ABI_MINOR,
+    BENTOS_PATTERN_RAW,
+    "hang_destroy",
+    "0.0.0",
+    "test plugin: destroy sleeps for config hang_ms",
+    BENTOS_THREADING_LOOP,
+    0,
+    hang_create,
+    hang_destroy,
+    &hang_ops,
+};
+
+BENTOS_EXPORT const bentos_driver *bentos_driver_entry_v1(uint32_t host_major,
+                                                          uint32_t host_minor) {
+  (void)host_major;
+  (void)host_minor;
+  return &hang_driver;
+}
