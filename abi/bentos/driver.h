@@ -190,7 +190,9 @@ typedef struct bentos_host_services {
  * flush, release, fsync -> success; read, write, ioctl, poll -> ENOSYS.
  * If open fails, the plugin frees whatever it stored in *state; otherwise
  * release (or, when the connection dies, a release whose answer is
- * discarded) is always called once per successful open. */
+ * discarded) is always called once per successful open, after the open's
+ * answer. An open answered after the device's request_timeout_ms counts as
+ * failed: its completion returns -ESTALE, and the plugin frees its state. */
 typedef struct bentos_raw_ops {
   uint32_t struct_size;
   uint32_t reserved;

@@ -14,6 +14,11 @@ namespace {
 struct RawSession : Session {
   using Session::Session;
   void* state = nullptr;  // the plugin's per-session pointer (written by open)
+  // Loop thread: the plugin has not answered the open yet. A session that
+  // ends meanwhile is released only once the open succeeds (a failed open
+  // frees its own state; releasing it too would free it twice).
+  bool open_pending = false;
+  bool release_after_open = false;
 };
 
 }  // namespace
@@ -48,14 +53,19 @@ void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
   }
   std::weak_ptr<Link> weak_link = r.link;
   std::string device = ctx_.device();
-  bentos_call* call = ctx_.calls->start(link.id(), [r, s, weak_link, device](Completion&& c) {
+  s->open_pending = true;
+  // Link id 0: the open's answer is awaited even if the connection dies, so
+  // the session is released exactly when the plugin's open succeeded.
+  bentos_call* call = ctx_.calls->start(0, [this, r, s, weak_link, device](Completion&& c) {
     std::string problem;
     Reply reply = patterns::raw_reply(OpKind::open, c, 0, problem);
     if (!problem.empty()) log::warn(device, "plugin " + problem);
+    s->open_pending = false;
     if (reply.kind == wire::ReplyKind::error) {
       s->ended = true;  // the plugin cleans up after its own failed open
-      auto l = weak_link.lock();
-      if (l && l->find(s->fh) == s) l->take(s->fh);
+      if (auto l = weak_link.lock()) l->drop(s);
+    } else if (s->release_after_open) {
+      release_detached(s);  // it ended (disconnect, re-open) while opening
     }
     r.send(std::move(reply));
   });
@@ -138,6 +148,15 @@ void RawDriver::end(std::shared_ptr<Session> base) {
   auto s = std::static_pointer_cast<RawSession>(base);
   if (s->ended) return;
   s->ended = true;
+  if (s->open_pending) {
+    s->release_after_open = true;
+    return;
+  }
+  release_detached(s);
+}
+
+void RawDriver::release_detached(const std::shared_ptr<Session>& base) {
+  auto s = std::static_pointer_cast<RawSession>(base);
   if (!ops_.release) return;
   // The plugin frees its state in release; nobody waits for the answer.
   bentos_call* call = ctx_.calls->start(0, [](Completion&&) {});

@@ -28,6 +28,8 @@ class RawDriver : public PatternDriver {
   // Runs `callback` (a plugin op taking `call`) on the session's strand;
   // its return value then answers the call if negative.
   void run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback);
+  // Calls the plugin's release for a session nobody is waiting on.
+  void release_detached(const std::shared_ptr<Session>& s);
 
   DriverContext ctx_;
   const bentos_raw_ops& ops_;
