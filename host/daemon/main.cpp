@@ -208,10 +208,40 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
       return 1;
     }
   }
+  // Signals before any device socket listens: a client that sees a socket
+  // may signal at once (SIGHUP to reload, SIGTERM to stop).
+  Signals signals;
+  const auto close_signals = [&signals] {
+    for (uv_signal_t* h : {&signals.sigint, &signals.sigterm, &signals.sighup}) {
+      if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(h))) uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+    }
+  };
+  signals.on_signal = [&](int signum) {
+    if (signum == SIGHUP) {
+      bentos::log::info("", "received SIGHUP; reloading the manifests");
+      notified_reload();
+      return;
+    }
+    bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
+    notifier.stopping();
+    notifier.stop_watchdog();
+    guard.start(kShutdownBound, host->stop_progress(), socket_files(*host, options.control_socket));
+    control.reset();
+    host->stop();
+    close_signals();
+  };
+  for (auto [handle, signum] : {std::pair{&signals.sigint, SIGINT}, std::pair{&signals.sigterm, SIGTERM},
+                                std::pair{&signals.sighup, SIGHUP}}) {
+    uv_signal_init(&loop, handle);
+    handle->data = &signals;
+    uv_signal_start(handle, on_signal, signum);
+  }
+
   for (const auto& d : devices) {
     std::string error;
     if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
       bentos::log::error("", error);
+      close_signals();
       control.reset();
       host->stop();
       uv_run(&loop, UV_RUN_DEFAULT);
@@ -228,30 +258,6 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   // Every socket listens: tell systemd (Type=notify).
   notifier.ready(serving_status(*host));
   notifier.start_watchdog(&loop);
-
-  Signals signals;
-  signals.on_signal = [&](int signum) {
-    if (signum == SIGHUP) {
-      bentos::log::info("", "received SIGHUP; reloading the manifests");
-      notified_reload();
-      return;
-    }
-    bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
-    notifier.stopping();
-    notifier.stop_watchdog();
-    guard.start(kShutdownBound, host->stop_progress(), socket_files(*host, options.control_socket));
-    control.reset();
-    host->stop();
-    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigint), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sigterm), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t*>(&signals.sighup), nullptr);
-  };
-  for (auto [handle, signum] : {std::pair{&signals.sigint, SIGINT}, std::pair{&signals.sigterm, SIGTERM},
-                                std::pair{&signals.sighup, SIGHUP}}) {
-    uv_signal_init(&loop, handle);
-    handle->data = &signals;
-    uv_signal_start(handle, on_signal, signum);
-  }
 
   uv_run(&loop, UV_RUN_DEFAULT);
   host.reset();
