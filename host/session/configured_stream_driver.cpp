@@ -124,13 +124,9 @@ void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responde
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
-  std::weak_ptr<Link> weak_link = r.link;
-  // In the link at once, so a second open of this fh, or max_sessions, sees
-  // it while session_start runs (on a worker it may take a while).
-  link.put(s);
-  on_strand(
-      s,
-      [=]() -> int64_t {
+  ctx_.open_session(
+      link, s,
+      [=]() -> int32_t {
         if (ops.session_start) {
           if (int32_t rc = ops.session_start(inst, &info, &s->state); rc < 0) return rc;
         }
@@ -140,15 +136,9 @@ void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responde
             return rc;
           }
         }
-        s->started = true;
         return 0;
       },
-      [s, r, weak_link](int64_t rc) {
-        if (rc >= 0) return r.send(Reply::opened());
-        s->ended = true;  // nothing to end: the start failed
-        if (auto l = weak_link.lock()) l->drop(s);
-        r.send(Reply::error(static_cast<int32_t>(-rc)));
-      });
+      r);
 }
 
 void ConfiguredStreamDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {

@@ -13,6 +13,7 @@
 #include "plugin/loop_inbox.h"
 #include "session/call_tracker.h"
 #include "session/executor.h"
+#include "session/link.h"
 
 namespace bentos::session {
 
@@ -24,6 +25,30 @@ struct DriverContext {
   std::shared_ptr<plugin::LoopInbox> inbox;
 
   void* plugin_instance() const { return instance.handle(); }
+
+  // Opens `s`: it enters the link at once (so a second open of the fh, or
+  // max_sessions, sees it while the plugin's start runs, maybe on a
+  // worker), `start` runs on its strand and marks it started, then the open
+  // is answered. A failed start takes `s` out again after `on_failure`.
+  void open_session(Link& link, const std::shared_ptr<Session>& s, std::function<int32_t()> start, Responder r,
+                    std::function<void()> on_failure = {}) const {
+    link.put(s);
+    std::weak_ptr<Link> weak_link = r.link;
+    exec.submit(
+        s.get(),
+        [s, start = std::move(start)]() -> int64_t {
+          const int32_t rc = start();
+          s->started = rc >= 0;
+          return rc;
+        },
+        [s, r, weak_link, on_failure = std::move(on_failure)](int64_t rc) {
+          if (rc >= 0) return r.send(wire::Reply::opened());
+          s->ended = true;  // nothing to end: the start failed
+          if (on_failure) on_failure();
+          if (auto l = weak_link.lock()) l->drop(s);
+          r.send(wire::Reply::error(static_cast<int32_t>(-rc)));
+        });
+  }
 
   // Runs a plugin callback whose result nobody waits for (session_end,
   // on_writable, on_drain, on_cancel...) on `strand`, in order with the

@@ -67,26 +67,11 @@ void StreamDriver::open(Link& link, const wire::Request& req, Responder r) {
   s->push_handle = plugin::push_targets().add(s);
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(),
                                  plugin::handle_from_id<bentos_session>(s->push_handle)};
-  // In the link at once, so a second open of this fh, or max_sessions, sees
-  // it while session_start runs (on a worker it may take a while).
-  link.put(s);
   void* inst = ctx_.plugin_instance();
   auto start = ops_.session_start;
-  std::weak_ptr<Link> weak_link = r.link;
-  ctx_.exec.submit(
-      s.get(),
-      [=]() -> int64_t {
-        const int32_t rc = start ? start(inst, &info, &s->state) : 0;
-        s->started = rc >= 0;
-        return rc;
-      },
-      [s, r, weak_link](int64_t rc) {
-        if (rc >= 0) return r.send(Reply::opened());
-        s->ended = true;  // nothing to end: the start failed
-        plugin::push_targets().take(s->push_handle);
-        if (auto l = weak_link.lock()) l->drop(s);
-        r.send(Reply::error(static_cast<int32_t>(-rc)));
-      });
+  ctx_.open_session(
+      link, s, [=] { return start ? start(inst, &info, &s->state) : 0; }, r,
+      [s] { plugin::push_targets().take(s->push_handle); });
 }
 
 void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
