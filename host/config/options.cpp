@@ -55,6 +55,11 @@ std::string apply_socket_dir(const std::string& value, State& state) {
 
 // Like --socket-dir: a relative path is taken from the current directory.
 std::string apply_control_socket(const std::string& value, State& state) {
+  state.options.control_socket_is_default = false;
+  if (value == "none") {
+    state.options.control_socket.clear();
+    return "";
+  }
   if (value.find("://") != std::string::npos || (!value.empty() && value[0] == '/')) {
     state.options.control_socket = value;
     return "";
@@ -76,6 +81,11 @@ std::string apply_check(const std::string&, State& state) {
   return "";
 }
 
+std::string apply_allow_insecure_plugins(const std::string&, State& state) {
+  state.options.allow_insecure_plugins = true;
+  return "";
+}
+
 std::string apply_version(const std::string&, State& state) {
   state.options.show_version = true;
   return "";
@@ -93,6 +103,7 @@ const OptionRule kOptions[] = {
     {"--control-socket", "PATH", apply_control_socket},
     {"--log-level", "LEVEL", apply_log_level},
     {"--check", "", apply_check},
+    {"--allow-insecure-plugins", "", apply_allow_insecure_plugins},
     {"--version", "", apply_version},
     {"--help", "", apply_help},
     {"-h", "", apply_help},
@@ -206,10 +217,16 @@ std::string usage_text(const std::string& program, const std::string& sysconfdir
          "  --socket-dir DIR       where a device's socket goes when its manifest entry\n"
          "                         names none: DIR/NAME.sock\n"
          "                         (default: /run/bentos/drivers)\n"
-         "  --control-socket PATH  serve the control socket at PATH: one command per\n"
-         "                         line (list, status), one JSON line back; see\n"
-         "                         `bentosctl host` (default: none)\n"
+         "  --control-socket PATH  serve the control socket at PATH, mode 0660: one\n"
+         "                         JSON request per line, one JSON answer; see\n"
+         "                         `bentosctl list` ('none' disables it; default:\n"
+         "                         /run/bentos/driver-host.sock, skipped with a\n"
+         "                         warning when it cannot be created)\n"
          "  --log-level LEVEL      error, warn, info or debug (default: info)\n"
+         "  --allow-insecure-plugins\n"
+         "                         load plugin files even when they or their folders\n"
+         "                         are writable by others or owned by another user\n"
+         "                         (development only)\n"
          "  --check                check the manifests and load the plugins without\n"
          "                         serving; exit 0 when all is well, 1 otherwise\n"
          "  --version              print the version and exit\n"

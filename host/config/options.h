@@ -19,7 +19,15 @@ struct Options {
   bool config_is_default = false;
   std::vector<std::string> plugin_dirs;   // --plugin-dir first, then the defaults
   std::string socket_dir = "/run/bentos/drivers";
-  std::string control_socket;             // empty = none
+  // The control socket's path; empty when disabled (--control-socket none).
+  // The default is served when it can be: a host run without root, where
+  // /run/bentos does not exist, goes on without one after a warning, while
+  // a path the operator named must work.
+  std::string control_socket = "/run/bentos/driver-host.sock";
+  bool control_socket_is_default = true;
+  // Load plugin files that fail the ownership and permission checks
+  // (plugin/trust.h); for development trees only.
+  bool allow_insecure_plugins = false;
   log::Level log_level = log::Level::info;
   bool check = false;
   bool show_version = false;

@@ -201,7 +201,10 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
     std::string error;
     control = bentos::daemon::ControlServer::open(*host, options.control_socket, error,
                                                   notified_reload);
-    if (!control) {
+    if (!control && options.control_socket_is_default) {
+      // A development run without /run/bentos: serve the devices anyway.
+      bentos::log::warn("", error + "; going on without a control socket (--control-socket PATH or none)");
+    } else if (!control) {
       bentos::log::error("", error);
       host->stop();
       uv_run(&loop, UV_RUN_DEFAULT);

@@ -102,7 +102,10 @@ int wait_exit(pid_t pid, int timeout_ms) {
 
 std::vector<std::string> base_args(const std::string& config, const std::string& socket_dir) {
   return {daemon_path(), "--config", config, "--plugin-dir", plugin_dir(), "--plugin-dir", test_plugin_dir(),
-          "--socket-dir", socket_dir};
+          "--socket-dir", socket_dir,
+          // Never the system's default control socket; a test that wants
+          // one names its own, which overrides this.
+          "--control-socket", "none"};
 }
 
 }  // namespace

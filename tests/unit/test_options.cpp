@@ -42,7 +42,9 @@ TEST_CASE("no arguments: every default") {
   CHECK(o.config_is_default);
   CHECK(o.plugin_dirs == Paths{"/etc/bentos/drivers.d", "/usr/lib/bentos/drivers"});
   CHECK(o.socket_dir == "/run/bentos/drivers");
-  CHECK(o.control_socket == "");
+  CHECK(o.control_socket == "/run/bentos/driver-host.sock");
+  CHECK(o.control_socket_is_default);
+  CHECK_FALSE(o.allow_insecure_plugins);
   CHECK(o.log_level == Level::info);
   CHECK_FALSE(o.check);
   CHECK_FALSE(o.show_version);
@@ -85,6 +87,11 @@ TEST_CASE("--socket-dir: absolute as given, relative made absolute, trailing '/'
 TEST_CASE("--control-socket, --log-level and the flags") {
   CHECK(parse_ok({"--control-socket", "/run/bentos/control.sock"}).control_socket == "/run/bentos/control.sock");
   CHECK(parse_ok({"--control-socket=tcp://127.0.0.1:0"}).control_socket == "tcp://127.0.0.1:0");
+  CHECK_FALSE(parse_ok({"--control-socket", "/x.sock"}).control_socket_is_default);
+  const Options disabled = parse_ok({"--control-socket", "none"});
+  CHECK(disabled.control_socket.empty());
+  CHECK_FALSE(disabled.control_socket_is_default);
+  CHECK(parse_ok({"--allow-insecure-plugins"}).allow_insecure_plugins);
   const std::pair<const char*, Level> levels[] = {
       {"error", Level::error}, {"warn", Level::warn}, {"info", Level::info}, {"debug", Level::debug}};
   for (const auto& entry : levels) {  // not a structured binding: INFO captures it
@@ -161,9 +168,9 @@ TEST_CASE("usage text lists every option, its default, and examples") {
   const std::string text = bentos::config::usage_text("bentos-driver-host", "/etc", "/usr/lib/bentos/drivers");
   for (const char* needle :
        {"Usage: bentos-driver-host [OPTION]...", "--config PATH", "--plugin-dir DIR", "--socket-dir DIR",
-        "--control-socket PATH", "--log-level LEVEL", "--check", "--version", "-h, --help",
+        "--control-socket PATH", "--log-level LEVEL", "--check", "--allow-insecure-plugins", "--version", "-h, --help",
         "/etc/bentos/devices.json", "/etc/bentos/devices.d", "/etc/bentos/drivers.d", "/usr/lib/bentos/drivers",
-        "/run/bentos/drivers", "default: info", "default: none", "Examples:", "bentos-driver-host --check\n",
+        "/run/bentos/drivers", "default: info", "/run/bentos/driver-host.sock", "Examples:", "bentos-driver-host --check\n",
         "--config=PATH", "status 2"}) {
     INFO(needle);
     CHECK(text.find(needle) != std::string::npos);
