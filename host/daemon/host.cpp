@@ -36,7 +36,7 @@ Host::ReloadReport Host::reload(const std::vector<DeviceConfig>& wanted) {
     const std::string name = (*it)->name();
     auto found = by_name.find(name);
     if (found != by_name.end() && found->second->spec == (*it)->spec() &&
-        found->second->plugin_path == plugin_paths_[name]) {
+        found->second->plugin_path == plugin_paths_[name] && !(*it)->library().file_replaced()) {
       report.unchanged.push_back(name);
       by_name.erase(found);
       ++it;
@@ -46,6 +46,7 @@ Host::ReloadReport Host::reload(const std::vector<DeviceConfig>& wanted) {
     plugin_paths_.erase(name);
     it = devices_.erase(it);  // stops it: connections close, sessions end
   }
+  release_unused_libraries();
   for (const auto& w : wanted) {
     if (!by_name.count(w.spec.name)) continue;
     const bool restarted =
@@ -58,6 +59,13 @@ Host::ReloadReport Host::reload(const std::vector<DeviceConfig>& wanted) {
     if (!restarted) report.added.push_back(w.spec.name);
   }
   return report;
+}
+
+void Host::release_unused_libraries() {
+  for (auto it = libraries_.begin(); it != libraries_.end();) {
+    if (it->second.use_count() == 1) it = libraries_.erase(it);  // unloads it
+    else ++it;
+  }
 }
 
 void Host::stop() {

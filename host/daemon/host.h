@@ -52,8 +52,8 @@ class Host {
   };
   // Brings the running devices in line with `wanted`: devices that are
   // gone stop, new ones start, changed ones restart (their sessions end),
-  // unchanged ones keep running untouched. Loaded plugin files are reused,
-  // so a rebuilt .so at the same path needs a restart of the host.
+  // unchanged ones keep running untouched. A device whose plugin file was
+  // replaced on disk counts as changed, and the new file is loaded.
   ReloadReport reload(const std::vector<DeviceConfig>& wanted);
 
   std::vector<session::Device*> devices();
@@ -84,6 +84,10 @@ class Host {
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
   std::vector<std::unique_ptr<session::Device>> devices_;
   std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs
+  // Unloads the plugin files no device uses any more, so a file replaced
+  // on disk is loaded afresh when its devices restart.
+  void release_unused_libraries();
+
   bool stopped_ = false;
   std::shared_ptr<StopProgress> stop_progress_ = std::make_shared<StopProgress>();
 };

@@ -1,8 +1,14 @@
 #include "plugin/library.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 
@@ -26,13 +32,60 @@ void copy_extended(const void* src, uint32_t declared, T& out) {
 // The smallest descriptor a v1.0 plugin can have: everything through `ops`.
 constexpr size_t kMinDescriptorSize = offsetof(bentos_driver, ops) + sizeof(void*);
 
+FileIdentity identity_of(const struct stat& st) {
+  return {st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+std::string snapshot_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Whether a library loaded under `name` is still mapped.
+bool resident(const std::string& name) {
+  void* handle = dlopen(name.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (handle == nullptr) return false;
+  dlclose(handle);  // drops the reference RTLD_NOLOAD just took
+  return true;
+}
+
+// Closes the descriptor, keeping errno for the caller's message.
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    const int saved = errno;
+    if (fd_ >= 0) close(fd_);
+    errno = saved;
+  }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std::string& error) {
   std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
   lib->path_ = path;
+  // Open once and identify that file: what is loaded is what was checked.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "plugin " + path + ": cannot open: " + std::strerror(errno);
+    return nullptr;
+  }
+  FdCloser closer(fd);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    error = "plugin " + path + ": cannot stat: " + std::strerror(errno);
+    return nullptr;
+  }
+  lib->identity_ = identity_of(st);
   dlerror();
-  lib->dl_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (resident(path)) {
+    if (!lib->open_snapshot(fd, error)) return nullptr;
+  } else {
+    lib->dl_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
   if (!lib->dl_) {
     const char* why = dlerror();
     error = "plugin " + path + ": cannot load: " + (why ? why : "unknown dlopen error");
@@ -58,8 +111,43 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
   return lib;
 }
 
+bool PluginLibrary::open_snapshot(int file_fd, std::string& error) {
+  const std::string restart = "; restart the host to load the new file";
+  const std::string base = path_.substr(path_.find_last_of('/') + 1);
+  snapshot_fd_ = memfd_create(("bentos-plugin:" + base).c_str(), MFD_CLOEXEC);
+  if (snapshot_fd_ < 0) {
+    error = "plugin " + path_ + ": an earlier copy is still mapped and cannot be unloaded, and no private copy "
+            "can be made (memfd_create: " + std::strerror(errno) + ")" + restart;
+    return false;
+  }
+  off_t offset = 0;
+  while (offset < identity_.size) {
+    const ssize_t n = sendfile(snapshot_fd_, file_fd, &offset, static_cast<size_t>(identity_.size - offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "plugin " + path_ + ": cannot copy it for a private load: " +
+              (n < 0 ? std::strerror(errno) : "the file shrank") + restart;
+      return false;
+    }
+  }
+  dl_ = dlopen(snapshot_path(snapshot_fd_).c_str(), RTLD_NOW | RTLD_LOCAL);
+  return true;  // a dlopen failure is reported by the caller, like any other
+}
+
+bool PluginLibrary::file_replaced() const {
+  struct stat st {};
+  if (stat(path_.c_str(), &st) != 0) return true;
+  return !(identity_of(st) == identity_);
+}
+
 PluginLibrary::~PluginLibrary() {
   if (dl_) dlclose(dl_);
+  if (snapshot_fd_ < 0) return;
+  // A snapshot that cannot be unloaded either keeps its name, the memfd's
+  // /proc/self/fd path: closing the descriptor would let a later snapshot
+  // reuse the number, and dlopen would hand back this old copy. Keeping
+  // one descriptor per such reload is the price.
+  if (!resident(snapshot_path(snapshot_fd_))) close(snapshot_fd_);
 }
 
 bool PluginLibrary::check_and_copy(const bentos_driver* d, std::string& error) {

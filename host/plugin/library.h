@@ -6,6 +6,9 @@
 // thread may read the descriptor and ops.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,17 +17,40 @@
 
 namespace bentos::plugin {
 
+// What tells one version of a file from another: a replaced file (new
+// inode, as `install` or a package upgrade leaves it) or one rewritten in
+// place (new size or mtime).
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
 class PluginLibrary {
  public:
   // Loads `path` with RTLD_NOW | RTLD_LOCAL and checks it. On failure
   // returns nullptr and sets `error` to a sentence naming the file and, for
   // version refusals, both ABI versions.
+  //
+  // dlopen returns the copy already mapped for a path, and a library that
+  // cannot be unloaded (built with -z nodelete, or exporting unique C++
+  // symbols) stays mapped after its last dlclose. So when an earlier copy
+  // of `path` is still resident, the file is loaded from a private
+  // snapshot (a memfd) instead, and a replaced plugin really runs its new
+  // code after a reload.
   static std::shared_ptr<PluginLibrary> load(const std::string& path, std::string& error);
   ~PluginLibrary();
   PluginLibrary(const PluginLibrary&) = delete;
   PluginLibrary& operator=(const PluginLibrary&) = delete;
 
   const std::string& path() const { return path_; }
+  // True when the file at path() is no longer the one loaded (replaced,
+  // rewritten or gone), so devices using it must restart to pick it up.
+  bool file_replaced() const;
+  // Whether this copy was loaded from a private snapshot (see load()).
+  bool from_snapshot() const { return snapshot_fd_ >= 0; }
   const bentos_driver& descriptor() const { return descriptor_; }
   patterns::Pattern pattern() const { return static_cast<patterns::Pattern>(descriptor_.pattern); }
   std::string name() const { return descriptor_.name ? descriptor_.name : "?"; }
@@ -43,8 +69,12 @@ class PluginLibrary {
   bool check_and_copy(const bentos_driver* d, std::string& error);
   bool copy_ops(std::string& error);
 
+  bool open_snapshot(int file_fd, std::string& error);
+
   std::string path_;
+  FileIdentity identity_;
   void* dl_ = nullptr;
+  int snapshot_fd_ = -1;  // the memfd a snapshot was loaded from, or -1
   bentos_driver descriptor_{};
   bentos_raw_ops raw_{};
   bentos_stream_ops stream_{};

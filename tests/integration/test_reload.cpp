@@ -91,3 +91,56 @@ TEST_CASE("SIGHUP reloads the manifests") {
   CHECK(outcome(hello->open(1, 0)) == "opened");
   CHECK(outcome(hello->read(1, 100)) == "data:Hello from BentOS!\n");
 }
+
+namespace {
+
+// Puts `from` at `to` the way `install` or a package upgrade does: a new
+// file renamed over the old one, so the old inode stays intact for the
+// copy the host has mapped.
+void install_plugin(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  fs::copy_file(from, to + ".new", fs::copy_options::overwrite_existing);
+  fs::rename(to + ".new", to);
+}
+
+}  // namespace
+
+TEST_CASE("reload runs the new code of a replaced plugin file, even one dlclose cannot unmap") {
+  for (const char* build : {"", "_nodelete"}) {
+    CAPTURE(build);
+    const std::string dir = bentos::test::make_temp_dir("bentos-reload");
+    std::filesystem::create_directory(dir + "/plugins");
+    const std::string plugin = dir + "/plugins/greeter.so";
+    install_plugin(bentos::test::test_plugin_dir() + "/greeter_a" + build + ".so", plugin);
+    {
+      // The plugin lives under the temporary directory, which the trust
+      // checks would refuse (/tmp is writable by all).
+      DaemonRunner d(R"([{"name": "greeter", "plugin": "greeter"}, {"name": "kv", "plugin": "kv.so"}])",
+                     {"--plugin-dir", "@DIR@/plugins", "--allow-insecure-plugins"}, dir);
+      REQUIRE(d.ready());
+      auto kv = d.connect("kv");
+      REQUIRE(kv);
+      CHECK(outcome(kv->open(1, 2)) == "opened");
+      {
+        auto greeter = d.connect("greeter");
+        REQUIRE(greeter);
+        CHECK(outcome(greeter->open(1, 0)) == "opened");
+        CHECK(outcome(greeter->read(1, 10)) == "data:A");
+      }
+
+      install_plugin(bentos::test::test_plugin_dir() + "/greeter_b" + build + ".so", plugin);
+      REQUIRE(d.signal(SIGHUP));
+      CHECK(d.wait_for_log("restarted greeter; unchanged kv"));
+      auto greeter = d.connect("greeter");
+      REQUIRE(greeter);
+      CHECK(outcome(greeter->open(1, 0)) == "opened");
+      CHECK(outcome(greeter->read(1, 10)) == "data:B");
+      CHECK(outcome(kv->write(1, "k=v")) == "wrote 3");  // the unchanged device kept its session
+
+      // Nothing replaced: a second reload leaves both alone.
+      REQUIRE(d.signal(SIGHUP));
+      CHECK(d.wait_for_log("restarted none; unchanged kv, greeter"));
+    }
+    bentos::test::remove_tree(dir);
+  }
+}
