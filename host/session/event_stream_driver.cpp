@@ -68,23 +68,39 @@ void EventStreamDriver::open(Link& link, const wire::Request& req, Responder r) 
   const uint64_t after = core_->sequence.load();
   const bool first = core_->hub.add(s->id, (req.flags & patterns::kONonblock) != 0, after);
   link.put(s);
+  if (activating_) return waiting_opens_.push_back({s, r});
   if (!first || !ops_.on_activate) return r.send(Reply::opened());
+  activating_ = true;
+  waiting_opens_.push_back({s, r});
   void* inst = ctx_.plugin_instance();
   auto activate = ops_.on_activate;
-  std::weak_ptr<Link> weak_link = r.link;
-  const std::string device = ctx_.device();
   ctx_.exec.submit(
-      this, [=]() -> int64_t { return activate(inst); },
-      [this, s, r, weak_link, device](int64_t rc) {
-        if (rc >= 0) return r.send(Reply::opened());
-        // §5: activation failed -> the listener is removed, EIO.
-        log::warn(device, "on_activate failed (" + std::to_string(rc) + "); the open answers EIO");
-        if (auto l = weak_link.lock(); l && l->find(s->fh) == s) l->take(s->fh);
-        s->ended = true;
-        auto removed = core_->hub.remove(s->id);
-        core_->parked.answer(std::move(removed.answers));
-        r.send(Reply::error(EIO));
-      });
+      this, [=]() -> int64_t { return activate(inst); }, [this](int64_t rc) { activated(rc); });
+}
+
+void EventStreamDriver::activated(int64_t rc) {
+  activating_ = false;
+  std::vector<WaitingOpen> waiting = std::move(waiting_opens_);
+  waiting_opens_.clear();
+  if (rc < 0) {
+    log::warn(ctx_.device(), "on_activate failed (" + std::to_string(rc) + "); " +
+                                 std::to_string(waiting.size()) + " open(s) waiting for it answer EIO");
+  }
+  for (auto& w : waiting) {
+    if (rc >= 0) {
+      w.responder.send(Reply::opened());
+      continue;
+    }
+    // §5: activation failed -> the listener is removed, EIO. One released
+    // meanwhile is gone already; its open still gets its answer.
+    if (!w.session->ended) {
+      if (auto l = w.responder.link.lock()) l->drop(w.session);
+      w.session->ended = true;
+      auto removed = core_->hub.remove(std::static_pointer_cast<ListenerSession>(w.session)->id);
+      core_->parked.answer(std::move(removed.answers));
+    }
+    w.responder.send(Reply::error(EIO));
+  }
 }
 
 void EventStreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {

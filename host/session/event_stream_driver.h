@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "patterns/event_stream.h"
 #include "session/driver_context.h"
@@ -40,11 +41,23 @@ class EventStreamDriver : public PatternDriver {
 
  private:
   void remove_listener(const std::shared_ptr<Session>& s, bool answer_parked);
+  // Answers every open that waited for on_activate with its outcome `rc`.
+  void activated(int64_t rc);
+
+  // An open waiting for on_activate: the first listener's, and any that
+  // arrive while it runs (on a worker), which must not be answered before
+  // the device is active, nor succeed when activation fails.
+  struct WaitingOpen {
+    std::shared_ptr<Session> session;
+    Responder responder;
+  };
 
   DriverContext ctx_;
   const bentos_event_stream_ops& ops_;
   std::shared_ptr<Core> core_;
   uint64_t next_listener_ = 1;
+  bool activating_ = false;  // on_activate submitted, its outcome not yet in
+  std::vector<WaitingOpen> waiting_opens_;
 };
 
 }  // namespace bentos::session

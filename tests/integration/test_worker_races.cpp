@@ -109,3 +109,28 @@ TEST_CASE("workers: every session_end runs when a device stops with sessions ope
   CHECK(outcome(c->read(1, 100)) == "data:6 0\n");
   CHECK(d.stop() == 0);  // clean exit: no end hook was lost or run twice
 }
+
+TEST_CASE("workers: an open arriving while on_activate runs waits for its outcome (EIO when it fails)") {
+  DaemonRunner d(R"([{"name": "ev", "plugin": "probe_events.so", "threads": 2,
+                      "config": {"fail_activate": true}}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("ev");
+  REQUIRE(c);
+  const auto ids = send_batch(*c, {make_open(1, 0), make_open(2, 0), make_open(3, 0)});
+  for (uint64_t id : ids) CHECK(outcome(c->wait(id, 3000)) == "err:EIO");
+  // None of them stayed a listener: a new open tries to activate again.
+  CHECK(outcome(c->open(4, 0)) == "err:EIO");
+  CHECK(d.wait_for_log("3 open(s) waiting for it answer EIO"));
+}
+
+TEST_CASE("workers: opens arriving while on_activate runs are answered once it succeeds, and all listen") {
+  // The burst starts 200 ms after activation, well after both opens.
+  DaemonRunner d(R"([{"name": "ev", "plugin": "probe_events.so", "threads": 2,
+                      "config": {"burst": 1, "start_delay_ms": 200}}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("ev");
+  REQUIRE(c);
+  const auto ids = send_batch(*c, {make_open(1, 0), make_open(2, 0)});
+  for (uint64_t id : ids) CHECK(outcome(c->wait(id, 3000)) == "opened");
+  for (uint64_t fh : {1, 2}) CHECK(outcome(c->read(fh, 100)) == "data:t0-1\n");
+}
