@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(fuzz_wire fuzz_manifest fuzz_patterns)
+all_targets=(fuzz_wire fuzz_manifest fuzz_patterns fuzz_host)
 seconds=60
 corpus_dir=""
 targets=()
@@ -63,7 +63,10 @@ if [ ! -f "$dir/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
     -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link
 fi
-meson compile -C "$dir" "${targets[@]}"
+build=("${targets[@]}")
+# fuzz_host dlopens the example plugins from the build tree.
+case " ${targets[*]} " in *" fuzz_host "*) build+=(hello kv echo playground ticker synth) ;; esac
+meson compile -C "$dir" "${build[@]}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bentos-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
