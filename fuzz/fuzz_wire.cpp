@@ -13,6 +13,8 @@
 //     once does, and the same failure (oversized length);
 //   - every decoded request re-encodes (append_request_frame) to a frame
 //     that decodes to the same fields;
+//   - decode_request (its hand-written fast path) decides every payload
+//     exactly as the generated protobuf parser does;
 //   - decode_reply never crashes on the same payloads;
 //   - a Reply built from the input round-trips through append_reply_frame.
 #include <cstddef>
@@ -67,7 +69,11 @@ bool same_reply(const Reply& a, const Reply& b) {
 // Decodes one payload the way a connection would, then checks the mappings.
 void check_payload(const uint8_t* payload, size_t len) {
   Request req;
-  if (decode_request(payload, len, req)) {
+  Request reference;
+  const bool decoded = decode_request(payload, len, req);
+  FUZZ_CHECK(decoded == detail::decode_request_generated(payload, len, reference));
+  if (decoded) {
+    FUZZ_CHECK(same_request(req, reference) && req.fuse_field == reference.fuse_field);
     std::string frame;
     append_request_frame(req, frame);
     FUZZ_CHECK(frame.size() >= 4);

@@ -2,6 +2,9 @@
 
 #include "net/write_flusher.h"
 
+#include <algorithm>
+#include <memory>
+
 namespace bentos::net {
 
 Connection::Connection(StreamStorage* storage, uint64_t id, std::string peer, uint64_t max_frame_bytes,
@@ -17,14 +20,36 @@ void Connection::start(Handler* handler) {
 }
 
 void Connection::mark_dirty() {
-  if (!closing_ && !out_.empty()) flusher_->mark(this);
+  // One flusher entry per batch: replies after the first only append.
+  if (closing_ || out_.empty() || marked_) return;
+  marked_ = true;
+  flusher_->mark(this);
 }
 
 void Connection::flush() {
+  marked_ = false;
   if (closing_ || writing_ || out_.empty()) return;
+  // Try the write now: in the common case the socket takes everything and
+  // no write request, callback or second buffer is involved.
+  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  const int taken = uv_try_write(stream_, &buf, 1);
+  if (taken < 0 && taken != UV_EAGAIN) {
+    close();
+    return;
+  }
+  const size_t done = taken > 0 ? static_cast<size_t>(taken) : 0;
+  bytes_out_ += done;
+  if (done == out_.size()) {
+    out_.clear();
+    update_reading();  // resumes reading if a full buffer had paused it
+    return;
+  }
+  // The rest waits for the socket: libuv writes it from inflight_, while
+  // new replies collect in out_.
   inflight_.swap(out_);
   out_.clear();
-  uv_buf_t buf = uv_buf_init(inflight_.data(), static_cast<unsigned>(inflight_.size()));
+  inflight_offset_ = done;
+  buf = uv_buf_init(inflight_.data() + done, static_cast<unsigned>(inflight_.size() - done));
   const int rc = uv_write(&write_req_, stream_, &buf, 1, &Connection::on_written);
   if (rc != 0) {
     inflight_.clear();
@@ -38,7 +63,7 @@ void Connection::flush() {
 void Connection::on_written(uv_write_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   self->writing_ = false;
-  self->bytes_out_ += self->inflight_.size();
+  self->bytes_out_ += self->inflight_.size() - self->inflight_offset_;
   self->inflight_.clear();
   if (self->closing_) return;
   if (status != 0) {
@@ -60,9 +85,30 @@ void Connection::update_reading() {
   }
 }
 
+// libuv calls on_read right after on_alloc, and on_read hands every byte
+// to the FrameDecoder (which keeps only an incomplete frame's start) before
+// returning; so all connections of a loop can share one read buffer. A
+// large one lets a read take many frames at once.
+namespace {
+constexpr size_t kReadBuffer = 256 * 1024;
+// The rest of a held frame at least this large is read straight into the
+// decoder's frame buffer instead of being copied there from ours.
+constexpr size_t kDirectReadAbove = 16 * 1024;
+
+char* shared_read_buffer() {
+  thread_local std::unique_ptr<char[]> shared(new char[kReadBuffer]);
+  return shared.get();
+}
+}  // namespace
+
 void Connection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(h->data);
-  *buf = uv_buf_init(self->read_buf_, sizeof self->read_buf_);
+  size_t len = 0;
+  if (uint8_t* direct = self->decoder_.direct_space(kDirectReadAbove, len)) {
+    *buf = uv_buf_init(reinterpret_cast<char*>(direct), static_cast<unsigned>(std::min(len, size_t{1} << 30)));
+    return;
+  }
+  *buf = uv_buf_init(shared_read_buffer(), kReadBuffer);
 }
 
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -73,10 +119,15 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   }
   if (nread == 0 || self->closing_) return;
   self->bytes_in_ += static_cast<uint64_t>(nread);
-  const bool ok = self->decoder_.feed(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread),
-                                      [self](const uint8_t* p, size_t n) {
-                                        if (!self->closing_) self->handler_->on_frame(p, n);
-                                      });
+  auto on_frame = [self](const uint8_t* p, size_t n) {
+    if (!self->closing_) self->handler_->on_frame(p, n);
+  };
+  if (buf->base != shared_read_buffer()) {  // read into the held frame (on_alloc)
+    self->decoder_.commit_direct(static_cast<size_t>(nread), on_frame);
+    self->update_reading();
+    return;
+  }
+  const bool ok = self->decoder_.feed(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread), on_frame);
   if (!ok && !self->closing_) {
     self->handler_->on_oversized_frame(self->decoder_.oversized_length());
     self->close();

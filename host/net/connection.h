@@ -48,7 +48,8 @@ class Connection {
   // Output goes here (the codec appends frames in place); then mark_dirty().
   std::string& output() { return out_; }
   void mark_dirty();
-  // Starts a write of everything buffered, unless one is in flight.
+  // Writes everything buffered, unless a write is in flight: at once as
+  // far as the socket takes it, the rest through a libuv write request.
   void flush();
   // Idempotent. Buffered output is dropped.
   void close();
@@ -78,14 +79,15 @@ class Connection {
   WriteFlusher* flusher_;
   Handler* handler_ = nullptr;
   std::string out_;       // waiting to be written
-  std::string inflight_;  // being written by write_req_
+  std::string inflight_;  // being written by write_req_, from inflight_offset_
+  size_t inflight_offset_ = 0;
   uv_write_t write_req_{};
   bool writing_ = false;
+  bool marked_ = false;  // in the flusher's dirty set since the last flush()
   bool reading_ = false;
   bool closing_ = false;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
-  char read_buf_[64 * 1024];
 };
 
 }  // namespace bentos::net

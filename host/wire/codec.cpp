@@ -1,7 +1,10 @@
 // The only translation unit that includes the generated protobuf header.
+// The host's hot paths avoid it: requests are read by request_parser.cpp
+// (falling back here), replies written by reply_encoder.cpp.
 #include "wire/codec.h"
 
 #include "fuse_wire.pb.h"
+#include "wire/request_parser.h"
 
 namespace bentos::wire {
 
@@ -93,6 +96,12 @@ void append_framed(const pb::FuseMessage& msg, std::string& out) {
 }  // namespace
 
 bool decode_request(const uint8_t* data, size_t len, Request& out) {
+  // The common shapes without protobuf objects (request_parser.h); the
+  // generated parser decides everything else.
+  return parse_request_fast(data, len, out) || detail::decode_request_generated(data, len, out);
+}
+
+bool detail::decode_request_generated(const uint8_t* data, size_t len, Request& out) {
   pb::FuseMessage msg;
   if (!msg.ParseFromArray(data, static_cast<int>(len))) return false;
   out = Request{};
@@ -100,28 +109,6 @@ bool decode_request(const uint8_t* data, size_t len, Request& out) {
   out.fh = msg.fh();
   if (msg.payload_case() == pb::FuseMessage::kRequest) fill_request(msg.request(), out);
   return true;
-}
-
-void append_reply_frame(const Reply& reply, std::string& out) {
-  pb::FuseMessage msg;
-  msg.set_id(reply.id);
-  msg.set_fh(reply.fh);
-  pb::FuseResponse* rsp = msg.mutable_response();
-  switch (reply.kind) {
-    case ReplyKind::error: rsp->set_err(reply.err); break;
-    case ReplyKind::empty: break;
-    case ReplyKind::open: rsp->mutable_open(); break;
-    case ReplyKind::buf: rsp->mutable_buf()->set_data(reply.data); break;
-    case ReplyKind::write: rsp->mutable_write()->set_count(reply.count); break;
-    case ReplyKind::ioctl: {
-      pb::IoctlReply* io = rsp->mutable_ioctl();
-      io->set_result(reply.result);
-      io->set_buf(reply.data);
-      break;
-    }
-    case ReplyKind::poll: rsp->mutable_poll()->set_revents(reply.revents); break;
-  }
-  append_framed(msg, out);
 }
 
 void append_request_frame(const Request& r, std::string& out) {

@@ -18,7 +18,8 @@ namespace bentos::wire {
 // instead of a request also yields kind none.
 bool decode_request(const uint8_t* data, size_t len, Request& out);
 
-// Appends one framed reply (4-byte big-endian length + FuseMessage) to out.
+// Appends one framed reply (4-byte big-endian length + FuseMessage) to out,
+// byte for byte what the generated encoder writes (reply_encoder.cpp).
 void append_reply_frame(const Reply& reply, std::string& out);
 
 // Appends one framed request; used by the client library and tests.
@@ -27,5 +28,11 @@ void append_request_frame(const Request& request, std::string& out);
 // Decodes a reply payload (client side). Returns false when the bytes are
 // not a FuseMessage carrying a response.
 bool decode_reply(const uint8_t* data, size_t len, Reply& out);
+
+namespace detail {
+// decode_request through the generated protobuf parser only: the
+// reference the fast path must agree with (tests, fuzz/fuzz_wire.cpp).
+bool decode_request_generated(const uint8_t* data, size_t len, Request& out);
+}  // namespace detail
 
 }  // namespace bentos::wire

@@ -1,11 +1,15 @@
 #include "wire/frame_decoder.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace bentos::wire {
 
 namespace {
 constexpr size_t kPrefixBytes = 4;
+// A held-frame buffer up to this size is kept for the next frame; a larger
+// one (a rare huge frame) is freed once delivered.
+constexpr size_t kKeepCapacity = size_t{1} << 20;
 
 uint32_t read_be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -28,41 +32,88 @@ size_t FrameDecoder::take_frames(const uint8_t* data, size_t len, const FrameFn&
   return used;
 }
 
+void FrameDecoder::reserve(size_t bytes) {
+  if (bytes <= capacity_) return;
+  const size_t cap = std::max(bytes, capacity_ * 2);
+  std::unique_ptr<uint8_t[]> bigger(new uint8_t[cap]);  // no zero-fill: every byte is written before it is read
+  if (held_ > 0) std::memcpy(bigger.get(), buf_.get(), held_);
+  buf_ = std::move(bigger);
+  capacity_ = cap;
+}
+
+void FrameDecoder::hold(const uint8_t* data, size_t len) {
+  if (len == 0) return;
+  reserve(held_ + len);
+  std::memcpy(buf_.get() + held_, data, len);
+  held_ += len;
+}
+
+size_t FrameDecoder::held_frame_size() const {
+  return held_ < kPrefixBytes ? 0 : kPrefixBytes + read_be32(buf_.get());
+}
+
+void FrameDecoder::deliver_held(const FrameFn& on_frame) {
+  // Take the buffer out first so on_frame may feed() re-entrantly; it
+  // comes back afterwards (up to kKeepCapacity) unless a re-entrant feed
+  // now holds a frame of its own.
+  std::unique_ptr<uint8_t[]> frame = std::move(buf_);
+  const size_t frame_cap = capacity_;
+  const size_t frame_len = held_ - kPrefixBytes;
+  held_ = 0;
+  capacity_ = 0;
+  on_frame(frame.get() + kPrefixBytes, frame_len);
+  if (held_ == 0 && capacity_ == 0 && frame_cap <= kKeepCapacity) {
+    buf_ = std::move(frame);
+    capacity_ = frame_cap;
+  }
+}
+
 bool FrameDecoder::feed(const uint8_t* data, size_t len, const FrameFn& on_frame) {
   if (failed_) return false;
-  if (!partial_.empty()) {
+  if (held_ > 0) {
     // Complete the held frame first: top up the prefix, then the payload,
     // copying only what that one frame needs.
-    if (partial_.size() < kPrefixBytes) {
-      const size_t need = std::min(kPrefixBytes - partial_.size(), len);
-      partial_.append(reinterpret_cast<const char*>(data), need);
+    if (held_ < kPrefixBytes) {
+      const size_t need = std::min(kPrefixBytes - held_, len);
+      hold(data, need);
       data += need;
       len -= need;
-      if (partial_.size() < kPrefixBytes) return true;
+      if (held_ < kPrefixBytes) return true;
     }
-    const uint32_t frame_len = read_be32(reinterpret_cast<const uint8_t*>(partial_.data()));
+    const uint32_t frame_len = read_be32(buf_.get());
     if (frame_len > max_frame_bytes_) {
       failed_ = true;
       oversized_length_ = frame_len;
-      partial_.clear();
+      held_ = 0;
       return false;
     }
-    const size_t have = partial_.size() - kPrefixBytes;
-    const size_t need = std::min<size_t>(frame_len - have, len);
-    partial_.append(reinterpret_cast<const char*>(data), need);
+    reserve(kPrefixBytes + frame_len);
+    const size_t need = std::min<size_t>(kPrefixBytes + frame_len - held_, len);
+    hold(data, need);
     data += need;
     len -= need;
-    if (partial_.size() - kPrefixBytes < frame_len) return true;
-    // Move the frame out first so on_frame may feed() re-entrantly safely.
-    std::string frame = std::move(partial_);
-    partial_.clear();
-    on_frame(reinterpret_cast<const uint8_t*>(frame.data()) + kPrefixBytes, frame_len);
+    if (held_ < kPrefixBytes + frame_len) return true;
+    deliver_held(on_frame);
     if (failed_) return false;
   }
   const size_t used = take_frames(data, len, on_frame);
   if (failed_) return false;
-  partial_.assign(reinterpret_cast<const char*>(data) + used, len - used);
+  hold(data + used, len - used);
+  // Size the buffer for the whole frame now, so the rest can be read into it.
+  if (const size_t whole = held_frame_size(); whole > 0 && whole - kPrefixBytes <= max_frame_bytes_) reserve(whole);
   return true;
+}
+
+uint8_t* FrameDecoder::direct_space(size_t min_bytes, size_t& len) {
+  const size_t whole = held_frame_size();
+  if (failed_ || whole == 0 || whole - held_ < min_bytes || capacity_ < whole) return nullptr;
+  len = whole - held_;
+  return buf_.get() + held_;
+}
+
+void FrameDecoder::commit_direct(size_t n, const FrameFn& on_frame) {
+  held_ += n;
+  if (held_ == held_frame_size()) deliver_held(on_frame);
 }
 
 }  // namespace bentos::wire

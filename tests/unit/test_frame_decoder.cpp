@@ -1,6 +1,7 @@
 // FrameDecoder: split and packed frames, zero-length frames, the size cap.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -104,4 +105,30 @@ TEST_CASE("an oversized prefix split across reads is caught before its payload a
   CHECK(feed(d, prefix.substr(0, 2), c));
   CHECK_FALSE(feed(d, prefix.substr(2), c));
   CHECK(d.oversized_length() == 0x7fffffffu);
+}
+
+TEST_CASE("the rest of a large frame can be read straight into the decoder, in pieces") {
+  const std::string big(100000, 'b');
+  const std::string stream = frame("small") + frame(big) + frame("after");
+  for (size_t cut : {size_t{9}, size_t{11}, size_t{13}, size_t{5000}}) {  // inside the prefix, at the payload, in the payload
+    INFO("first read ends at " << cut);
+    FrameDecoder d(1 << 20);
+    Collector c;
+    REQUIRE(feed(d, stream.substr(0, cut), c));
+    size_t at = cut;
+    const size_t big_end = frame("small").size() + frame(big).size();
+    size_t len = 0;
+    while (uint8_t* space = d.direct_space(1024, len)) {
+      REQUIRE(at + len <= big_end);  // never beyond the held frame
+      const size_t n = std::min<size_t>(len, 30000);
+      std::copy_n(stream.data() + at, n, space);
+      d.commit_direct(n, c.fn());
+      at += n;
+    }
+    if (cut >= 13) CHECK(at == big_end);  // with its length known, all of it went direct
+    REQUIRE(feed(d, stream.substr(at), c));
+    CHECK(c.frames == std::vector<std::string>{"small", big, "after"});
+    CHECK(d.buffered() == 0);
+    CHECK(d.direct_space(1, len) == nullptr);
+  }
 }
