@@ -2,6 +2,11 @@
 // uv_async_t, drained fully per wake-up (architecture.md, "threading").
 // Plugin completions, post() and worker results all arrive here.
 //
+// A post from the loop thread itself (a plugin completing inside its
+// callback, the common case) needs no wake-up: the queue is drained in this
+// loop turn's check phase, saving the eventfd write, the read and a loop
+// turn per request.
+//
 // Owned by the Host through a shared_ptr (handle-table entries keep it alive
 // while a plugin may still complete). post() is callable from any thread;
 // everything else only from the loop thread.
@@ -12,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace bentos::plugin {
@@ -20,6 +26,7 @@ class LoopInbox {
  public:
   using Task = std::function<void()>;
 
+  // Constructed on the loop thread.
   explicit LoopInbox(uv_loop_t* loop);
   ~LoopInbox();
   LoopInbox(const LoopInbox&) = delete;
@@ -40,8 +47,16 @@ class LoopInbox {
 
  private:
   static void on_async(uv_async_t* handle);
+  static void on_check(uv_check_t* handle);
+  static void on_idle(uv_idle_t*) {}
 
-  uv_async_t* async_;  // heap: freed in its close callback
+  uv_async_t* async_;  // heap, like the two below: freed in its close callback
+  // Started by a post from the loop thread: the check handle drains the
+  // queue after this turn's poll; the idle one keeps that poll from
+  // blocking when the post came before it (from a timer, say).
+  uv_check_t* check_;
+  uv_idle_t* idle_;
+  const std::thread::id loop_thread_;
   std::mutex mutex_;
   std::vector<Task> queue_;  // guarded by mutex_
   bool closed_ = false;      // guarded by mutex_
