@@ -1,55 +1,33 @@
 #!/usr/bin/env bash
-# Builds a release tree (./build-release), starts the host with the example
-# devices (config/devices.json) on sockets in a temp directory, runs
-# bentos-bench against kv, echo, hello and the in-process raw framed-echo
-# baseline, stops the host and prints the table (README "Benchmarks").
-#   scripts/bench.sh [bentos-bench options]   e.g. --seconds 5 --connections 4 --depth 16
+# bentos-bench in one command (README "Benchmarks", docs/performance.md).
+#
+#   scripts/bench.sh [bentos-bench options] [SCENARIO...]
+#       builds a release tree (./build-release) and runs every scenario (or
+#       the ones named) with the defaults the targets are stated for:
+#       bentos-bench starts its own host with the example plugins in a temp
+#       directory, and its raw baseline, and prints host / baseline.
+#   scripts/bench.sh --smoke
+#       CI: a seconds-long run of every scenario (bentos-bench --quick) in
+#       the normal build (./build), checking only that each one works.
+#   BENTOS_BENCH_BUILD_DIR=DIR picks another build directory for either.
+#
+# Exit status: bentos-bench's (0 when every scenario ran, 1 when one failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+dir=${BENTOS_BENCH_BUILD_DIR:-build-release}
+setup_args=(-Dbuildtype=release)
+bench_args=("$@")
+if [ "${1:-}" = "--smoke" ]; then
+  dir=${BENTOS_BENCH_BUILD_DIR:-build}
+  setup_args=()
+  bench_args=(--quick "${@:2}")
+fi
+
 scripts/install-deps.sh
-if ! log=$(scripts/build.sh build-release -Dbuildtype=release 2>&1); then
+if ! log=$(scripts/build.sh "$dir" "${setup_args[@]}" 2>&1); then
   echo "$log" >&2
-  echo "bench: the release build failed (build-release)" >&2
+  echo "bench: the build failed ($dir)" >&2
   exit 1
 fi
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/bentos-bench.XXXXXX")
-host_pid=""
-cleanup() {
-  if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then
-    kill -TERM "$host_pid" 2>/dev/null || true
-    wait "$host_pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-build-release/host/bentos-driver-host \
-  --config config/devices.json \
-  --plugin-dir build-release/plugins \
-  --socket-dir "$dir" \
-  --control-socket "$dir/control.sock" \
-  --log-level warn 2>"$dir/host.log" &
-host_pid=$!
-
-# Wait (up to 10 s) for the sockets the benchmark uses.
-for _ in $(seq 100); do
-  if [ -S "$dir/kv.sock" ] && [ -S "$dir/echo.sock" ] && [ -S "$dir/hello.sock" ]; then break; fi
-  if ! kill -0 "$host_pid" 2>/dev/null; then
-    echo "bench: bentos-driver-host exited; its log:" >&2
-    cat "$dir/host.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-
-status=0
-build-release/tools/bench/bentos-bench "$@" \
-  kv="$dir/kv.sock" echo="$dir/echo.sock" hello="$dir/hello.sock" baseline || status=$?
-if [ -s "$dir/host.log" ]; then
-  echo "bench: host log (warnings and errors):" >&2
-  cat "$dir/host.log" >&2
-fi
-exit "$status"
+exec "$dir/tools/bench/bentos-bench" "${bench_args[@]}"

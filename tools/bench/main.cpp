@@ -1,10 +1,14 @@
-// bentos-bench: see bench.h and the README section "Benchmarks".
+// bentos-bench: see scenarios.h, docs/performance.md and the README
+// section "Benchmarks".
 //
-//   bentos-bench [--seconds S] [--connections C] [--depth D] [--size N] TARGET...
-//
-// Targets run one after the other; one line each. Exit status: 0 when
-// every request was answered as expected, 1 when any error was counted, 2
-// for usage errors.
+// Runs the scenarios named on the command line (all of them by default),
+// one after the other, against its own bentos-driver-host (started from the
+// build tree in a temp directory) unless --socket-dir names a running one,
+// and prints one row (or JSON line) per metric. Exit status: 0 when every
+// scenario ran, 1 when one failed, 2 for usage errors.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,192 +16,230 @@
 #include <string>
 #include <vector>
 
-#include "bench.h"
-#include "client.h"
+#include "baseline_server.h"
+#include "host_process.h"
+#include "scenarios.h"
 
 namespace {
 
-using bentos::bench::BaselineServer;
-using bentos::bench::Options;
-using bentos::bench::Result;
-using bentos::bench::Target;
-using bentos::bench::Workload;
+using namespace bentos::bench;
 
 const char kUsage[] =
-    "usage: bentos-bench [--seconds S] [--connections C] [--depth D] [--size N] TARGET...\n"
+    "usage: bentos-bench [OPTIONS] [SCENARIO...]\n"
     "\n"
-    "Drives device sockets with pipelined requests and prints, per target, requests per\n"
-    "second, MB/s (echo), round-trip latency percentiles in microseconds and errors.\n"
+    "Measures bentos-driver-host over its sockets, next to a raw framed-echo baseline\n"
+    "(epoll, no protobuf) driven by the same client with the same frames; prints host,\n"
+    "baseline and host/baseline per metric. With no SCENARIO, runs them all.\n"
     "\n"
-    "Targets:\n"
-    "  kv=SOCKET     P2 cycles on one session: write \"k<i>=v\", read \"OK\\n\"\n"
-    "  echo=SOCKET   P1: write N bytes, read the N bytes back\n"
-    "  hello=SOCKET  raw: open, read the greeting, release (a new fh per cycle)\n"
-    "  baseline      kv's requests against an in-process raw framed-echo server\n"
-    "                (wire codec only, canned replies): the bare protocol cost\n"
-    "SOCKET is a path, unix:///path, or tcp://127.0.0.1:PORT (loopback only).\n"
+    "Scenarios:\n"
+    "  p2-rtt     one kv session, sequential requests (write + read): req/s, p50/p99/p99.9\n"
+    "  p2-load    N kv sessions on one connection, one request in flight each\n"
+    "  p1-stream  echo, 64 KiB writes and reads pipelined: MB/s each way\n"
+    "  p3-fanout  a bench-only device emitting at full speed to M listeners: events/s, drops\n"
+    "  sessions   K idle kv sessions on one connection: host RSS per session\n"
+    "  startup    spawn to every socket accepting, the six example devices\n"
     "\n"
     "Options:\n"
-    "  --seconds S      how long each target runs (default 3)\n"
-    "  --connections C  client threads, each with its own connection (default 2)\n"
-    "  --depth D        requests in flight per connection (default 8); a session runs one\n"
-    "                   cycle at a time, so a connection uses ceil(D / cycle length) sessions\n"
-    "  --size N         echo payload bytes per write (default 4096)\n"
+    "  --json               one JSON object per line per metric:\n"
+    "                       {\"scenario\",\"metric\",\"unit\",\"host\",\"baseline\",\"ratio\"}\n"
+    "  --quick              a seconds-long smoke of every scenario (CI): 0.2 s per side,\n"
+    "                       1 round, 2000 idle sessions, 1 startup\n"
+    "  --seconds S          per side of p2-rtt, p2-load, p1-stream, p3-fanout (default 3)\n"
+    "  --rounds R           p2-rtt, p2-load, p1-stream: host and baseline take R turns of\n"
+    "                       S/R seconds each, so both see the same machine (default 5)\n"
+    "  --load-sessions N    p2-load sessions (default 64)\n"
+    "  --stream-bytes N     p1-stream bytes per write and read (default 65536)\n"
+    "  --stream-window N    p1-stream write+read pairs in flight (default 4)\n"
+    "  --listeners M        p3-fanout listeners (default 100)\n"
+    "  --fanout-burst B     events the fanout device emits per loop turn (default 256)\n"
+    "  --sessions K         idle sessions (default 100000)\n"
+    "  --startup-runs R     host starts measured (default 5)\n"
+    "  --socket-dir DIR     use a running host's kv.sock, echo.sock, fanout.sock\n"
+    "  --host-pid PID       that host's pid (the sessions scenario reads its RSS)\n"
+    "  --host-binary PATH   default: host/bentos-driver-host of this build tree\n"
+    "  --plugin-dir DIR     default: plugins/ of this build tree\n"
+    "  --fanout-plugin PATH default: fanout.so beside this program\n"
     "\n"
     "Example:\n"
-    "  bentos-bench --seconds 2 kv=run/kv.sock echo=run/echo.sock hello=run/hello.sock baseline\n";
+    "  build/tools/bench/bentos-bench --seconds 1 p2-rtt p2-load\n";
+
+struct NamedScenario {
+  const char* name;
+  Scenario run;
+};
+
+const NamedScenario kScenarios[] = {
+    {"p2-rtt", run_p2_rtt},       {"p2-load", run_p2_load},   {"p1-stream", run_p1_stream},
+    {"p3-fanout", run_p3_fanout}, {"sessions", run_sessions}, {"startup", run_startup},
+};
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "bentos-bench: %s\n(see bentos-bench --help)\n", msg.c_str());
   return 2;
 }
 
-bool parse_count(const std::string& text, uint64_t lo, uint64_t hi, uint64_t& out) {
-  return bentos::client::parse_number(text, out) && out >= lo && out <= hi;
+bool parse_u64(const std::string& text, uint64_t lo, uint64_t hi, uint64_t& out) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 12) return false;
+  out = std::strtoull(text.c_str(), nullptr, 10);
+  return out >= lo && out <= hi;
 }
 
-// Accepts a path (made absolute), unix://, or tcp:// to a loopback address.
-bool make_endpoint(const std::string& sock, std::string& endpoint, std::string& error) {
-  if (sock.empty()) {
-    error = "empty socket";
-    return false;
-  }
-  if (sock.rfind("tcp://", 0) == 0) {
-    for (const char* host : {"tcp://127.0.0.1:", "tcp://localhost:", "tcp://[::1]:"}) {
-      if (sock.rfind(host, 0) == 0) {
-        endpoint = sock;
-        return true;
-      }
-    }
-    error = "only loopback tcp endpoints are allowed: " + sock;
-    return false;
-  }
-  if (sock.rfind("unix://", 0) == 0) {
-    endpoint = sock;
-    return true;
-  }
-  if (sock.find("://") != std::string::npos) {
-    error = "unknown endpoint scheme: " + sock;
-    return false;
-  }
-  endpoint = std::filesystem::absolute(sock).lexically_normal().string();
-  return true;
+std::string self_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
 }
 
-bool parse_target(const std::string& arg, Target& t, std::string& error) {
-  t.label = arg;
-  if (arg == "baseline") {
-    t.workload = Workload::baseline;
-    return true;
-  }
-  const size_t eq = arg.find('=');
-  const std::string kind = arg.substr(0, eq);
-  if (eq == std::string::npos) {
-    error = "bad target '" + arg + "' (kv=SOCKET, echo=SOCKET, hello=SOCKET or baseline)";
-    return false;
-  }
-  if (kind == "kv") {
-    t.workload = Workload::kv;
-  } else if (kind == "echo") {
-    t.workload = Workload::echo;
-  } else if (kind == "hello") {
-    t.workload = Workload::hello;
-  } else {
-    error = "unknown target kind '" + kind + "' in '" + arg + "'";
-    return false;
-  }
-  return make_endpoint(arg.substr(eq + 1), t.endpoint, error);
-}
-
-std::string fmt(double v, int precision = 0) {
-  if (v < 0) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", precision, v);
-  return buf;
-}
-
-void print_header() {
-  std::printf("%-9s %5s %5s %7s %10s %8s %8s %8s %8s %9s %7s\n", "target", "conns", "depth",
-              "size", "ops/s", "MB/s", "p50_us", "p90_us", "p99_us", "max_us", "errors");
-}
-
-void print_line(const Target& t, const Options& opt, const Result& r) {
-  const bool echo = t.workload == Workload::echo;
-  const double secs = r.elapsed_s > 0 ? r.elapsed_s : 1;
-  std::printf("%-9s %5d %5d %7s %10s %8s %8s %8s %8s %9s %7llu\n",
-              bentos::bench::workload_name(t.workload), opt.connections, opt.depth,
-              echo ? std::to_string(opt.size).c_str() : "-",
-              fmt(static_cast<double>(r.ops) / secs).c_str(),
-              echo ? fmt(static_cast<double>(r.bytes) / secs / 1e6, 1).c_str() : "-",
-              fmt(r.p50_us, 1).c_str(), fmt(r.p90_us, 1).c_str(), fmt(r.p99_us, 1).c_str(),
-              fmt(r.max_us, 0).c_str(), static_cast<unsigned long long>(r.errors));
-  std::fflush(stdout);
-  if (!r.first_error.empty()) {
-    std::fprintf(stderr, "bentos-bench: %s: %s\n", t.label.c_str(), r.first_error.c_str());
-  }
-}
+std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options opt;
-  std::vector<Target> targets;
+  bool json = false;
+  std::vector<const NamedScenario*> chosen;
+  std::string socket_dir, fanout_plugin;
+  uint64_t fanout_burst = 256;  // events the fanout device emits per loop turn (= max_events)
+  Target target;
+  const std::string here = self_dir();
+  target.host_binary = absolute(here + "/../../host/bentos-driver-host");
+  target.plugin_dir = absolute(here + "/../../plugins");
+  fanout_plugin = here + "/fanout.so";
+
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (arg == "--seconds" || arg == "--connections" || arg == "--depth" || arg == "--size") {
+    if (arg == "--json") {
+      json = true;
+      continue;
+    }
+    if (arg == "--quick") {
+      opt.seconds = 0.2;
+      opt.idle_sessions = 2000;
+      opt.startup_runs = 1;
+      opt.rounds = 1;
+      continue;
+    }
+    if (arg.rfind("--", 0) == 0) {
       if (i + 1 >= argc) return usage_error(arg + " needs a value");
       const std::string value = argv[++i];
       uint64_t n = 0;
+      auto count = [&](uint64_t lo, uint64_t hi, uint64_t& field) {
+        if (!parse_u64(value, lo, hi, n)) return false;
+        field = n;
+        return true;
+      };
+      bool ok = true;
       if (arg == "--seconds") {
         char* end = nullptr;
-        const double s = std::strtod(value.c_str(), &end);
-        if (value.empty() || *end != '\0' || !std::isfinite(s) || s <= 0 || s > 3600) {
-          return usage_error("--seconds wants a number of seconds in (0, 3600]: " + value);
-        }
-        opt.seconds = s;
-      } else if (arg == "--connections") {
-        if (!parse_count(value, 1, 1000, n)) return usage_error("--connections wants 1..1000: " + value);
-        opt.connections = static_cast<int>(n);
-      } else if (arg == "--depth") {
-        if (!parse_count(value, 1, 4096, n)) return usage_error("--depth wants 1..4096: " + value);
-        opt.depth = static_cast<int>(n);
+        opt.seconds = std::strtod(value.c_str(), &end);
+        ok = !value.empty() && *end == '\0' && std::isfinite(opt.seconds) && opt.seconds > 0 && opt.seconds <= 3600;
+      } else if (arg == "--rounds") {
+        ok = count(1, 1000, opt.rounds);
+      } else if (arg == "--load-sessions") {
+        ok = count(1, 1u << 20, opt.load_sessions);
+      } else if (arg == "--stream-bytes") {
+        ok = count(1, 8u << 20, opt.stream_bytes);
+      } else if (arg == "--stream-window") {
+        ok = count(1, 64, opt.stream_window);
+      } else if (arg == "--fanout-burst") {
+        ok = count(1, 1000000, fanout_burst);
+      } else if (arg == "--listeners") {
+        ok = count(1, 100000, opt.listeners);
+      } else if (arg == "--sessions") {
+        ok = count(1, 1u << 24, opt.idle_sessions);
+      } else if (arg == "--startup-runs") {
+        ok = count(1, 1000, opt.startup_runs);
+      } else if (arg == "--host-pid") {
+        uint64_t pid = 0;
+        ok = count(1, 1u << 30, pid);
+        target.host_pid = static_cast<pid_t>(pid);
+      } else if (arg == "--socket-dir") {
+        socket_dir = absolute(value);
+      } else if (arg == "--host-binary") {
+        target.host_binary = absolute(value);
+      } else if (arg == "--plugin-dir") {
+        target.plugin_dir = absolute(value);
+      } else if (arg == "--fanout-plugin") {
+        fanout_plugin = absolute(value);
       } else {
-        if (!parse_count(value, 1, uint64_t{4} << 20, n)) {
-          return usage_error("--size wants 1..4194304 bytes: " + value);
-        }
-        opt.size = n;
+        return usage_error("unknown option " + arg);
       }
+      if (!ok) return usage_error("bad value for " + arg + ": " + value);
       continue;
     }
-    if (arg.rfind("--", 0) == 0) return usage_error("unknown option " + arg);
-    Target t;
-    std::string error;
-    if (!parse_target(arg, t, error)) return usage_error(error);
-    targets.push_back(std::move(t));
+    auto it = std::find_if(std::begin(kScenarios), std::end(kScenarios),
+                           [&](const NamedScenario& s) { return arg == s.name; });
+    if (it == std::end(kScenarios)) return usage_error("unknown scenario '" + arg + "'");
+    chosen.push_back(&*it);
   }
-  if (targets.empty()) return usage_error("no target given");
+  if (chosen.empty()) {
+    for (const NamedScenario& s : kScenarios) chosen.push_back(&s);
+  }
 
-  std::printf("bentos-bench: %g s per target, %d connection(s), depth %d; latency = one request's round trip\n",
-              opt.seconds, opt.connections, opt.depth);
-  print_header();
-  uint64_t errors = 0;
-  for (Target& t : targets) {
-    BaselineServer server;
-    if (t.workload == Workload::baseline) {
-      std::string error;
-      if (!server.start(error)) {
-        std::fprintf(stderr, "bentos-bench: baseline: %s\n", error.c_str());
-        return 1;
-      }
-      t.endpoint = server.path();
+  // Our own host, unless told to use a running one. kv's max_sessions is
+  // raised so the sessions scenario's K fit on one connection.
+  HostProcess host;
+  if (socket_dir.empty()) {
+    const uint64_t max_sessions = std::max<uint64_t>(opt.idle_sessions + 1024, 262144);
+    const std::string bench_devices =
+        ",\n  {\"name\": \"kvbench\", \"plugin\": \"kv.so\", \"config\": {\"strict\": false}, \"limits\": "
+        "{\"max_sessions\": " +
+        std::to_string(max_sessions) + "}},\n  {\"name\": \"fanout\", \"plugin\": \"" + fanout_plugin +
+        "\", \"config\": {\"burst\": " + std::to_string(fanout_burst) + "}}";
+    std::vector<std::string> devices = example_device_names();
+    devices.insert(devices.end(), {"kvbench", "fanout"});
+    std::string error;
+    if (!host.start({target.host_binary, target.plugin_dir, example_manifest(bench_devices), devices}, error) ||
+        !host.wait_ready(10000, error)) {
+      std::fprintf(stderr, "bentos-bench: starting the host: %s\n", error.c_str());
+      return 1;
     }
-    const Result r = bentos::bench::run_target(t, opt);
-    print_line(t, opt, r);
-    errors += r.errors;
+    target.kv = host.socket("kvbench");
+    target.echo = host.socket("echo");
+    target.fanout = host.socket("fanout");
+    target.host_pid = host.pid();
+  } else {
+    target.kv = socket_dir + "/kv.sock";
+    target.echo = socket_dir + "/echo.sock";
+    target.fanout = socket_dir + "/fanout.sock";
   }
-  return errors == 0 ? 0 : 1;
+  BaselineServer baseline;
+  std::string error;
+  if (!baseline.start(error)) {
+    std::fprintf(stderr, "bentos-bench: baseline: %s\n", error.c_str());
+    return 1;
+  }
+  target.baseline = baseline.path();
+
+  if (!json) {
+    std::printf("# bentos-bench: %g s per side; latency = one request (write + read); ratio = host / baseline\n",
+                opt.seconds);
+    print_table_header(stdout);
+  }
+  int status = 0;
+  for (const NamedScenario* s : chosen) {
+    std::vector<Metric> metrics;
+    error.clear();
+    if (!s->run(opt, target, metrics, error)) {
+      std::fprintf(stderr, "bentos-bench: %s: %s\n", s->name, error.c_str());
+      status = 1;
+    }
+    for (const Metric& m : metrics) {
+      if (json) {
+        std::printf("%s\n", to_json(m).c_str());
+      } else {
+        print_table_row(stdout, m);
+      }
+    }
+    std::fflush(stdout);
+  }
+  if (socket_dir.empty() && !host.stop()) {
+    std::fprintf(stderr, "bentos-bench: the host did not exit 0 on SIGTERM; its log:\n%s", host.log_text().c_str());
+    status = 1;
+  }
+  return status;
 }

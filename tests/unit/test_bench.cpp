@@ -1,0 +1,116 @@
+// bentos-bench's own pieces: its hand-written request frames decode with
+// the host's codec to what was meant, it reads the host's reply frames
+// right, and its percentile and JSON output are what docs/performance.md
+// says.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "frames.h"
+#include "report.h"
+#include "wire/codec.h"
+
+using namespace bentos;
+
+namespace {
+
+wire::Request decode(const std::string& frame) {
+  REQUIRE(frame.size() >= 4);
+  const size_t len = (size_t{uint8_t(frame[0])} << 24) | (size_t{uint8_t(frame[1])} << 16) |
+                     (size_t{uint8_t(frame[2])} << 8) | size_t{uint8_t(frame[3])};
+  REQUIRE(len == frame.size() - 4);
+  wire::Request r;
+  REQUIRE(wire::detail::decode_request_generated(reinterpret_cast<const uint8_t*>(frame.data()) + 4, len, r));
+  return r;
+}
+
+bench::FrameView view(const wire::Reply& reply) {
+  std::string frame;
+  wire::append_reply_frame(reply, frame);
+  bench::FrameView v;
+  REQUIRE(bench::read_frame(reinterpret_cast<const uint8_t*>(frame.data()) + 4, frame.size() - 4, v));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("bench request frames decode as the requests they stand for") {
+  std::string f;
+  bench::append_open(f, 300, 7, 2);
+  wire::Request r = decode(f);
+  CHECK((r.kind == wire::OpKind::open && r.id == 300 && r.fh == 7 && r.flags == 2));
+
+  f.clear();
+  bench::append_open(f, 0, 0, -1);
+  r = decode(f);
+  CHECK((r.kind == wire::OpKind::open && r.id == 0 && r.fh == 0 && r.flags == -1));
+
+  const std::string data(70000, 'x');
+  f.clear();
+  bench::append_write(f, 1ull << 40, 3, data.data(), data.size());
+  r = decode(f);
+  CHECK((r.kind == wire::OpKind::write && r.id == 1ull << 40 && r.fh == 3 && r.data == data));
+
+  f.clear();
+  bench::append_write(f, 5, 3, nullptr, 0);
+  r = decode(f);
+  CHECK((r.kind == wire::OpKind::write && r.data.empty()));
+
+  f.clear();
+  bench::append_read(f, 9, 4, 65536);
+  r = decode(f);
+  CHECK((r.kind == wire::OpKind::read && r.id == 9 && r.fh == 4 && r.size == 65536));
+
+  f.clear();
+  bench::append_release(f, 10, 4);
+  r = decode(f);
+  CHECK((r.kind == wire::OpKind::release && r.id == 10 && r.fh == 4));
+}
+
+TEST_CASE("bench reads the host's reply frames") {
+  wire::Reply w = wire::Reply::written(11);
+  w.id = 77;
+  w.fh = 2;
+  bench::FrameView v = view(w);
+  CHECK((v.response && v.id == 77 && v.fh == 2 && v.member == bench::kReplyWrite && v.count == 11 && v.err == 0));
+
+  wire::Reply b = wire::Reply::bytes("OK\n");
+  b.id = 78;
+  v = view(b);
+  CHECK((v.member == bench::kReplyBuf && v.data_len == 3 && std::string(reinterpret_cast<const char*>(v.data), 3) == "OK\n"));
+
+  v = view(wire::Reply::bytes(""));  // EOF: buf selected, no data
+  CHECK((v.member == bench::kReplyBuf && v.data_len == 0));
+
+  v = view(wire::Reply::opened());
+  CHECK(v.member == bench::kReplyOpen);
+
+  v = view(wire::Reply::error(16));
+  CHECK((v.err == 16 && v.member == 0));
+
+  const uint8_t garbage[] = {0x0a, 0x05, 0x01};
+  CHECK_FALSE(bench::read_frame(garbage, sizeof garbage, v));
+}
+
+TEST_CASE("percentiles are nearest-rank") {
+  std::vector<int64_t> s;
+  for (int64_t i = 1; i <= 1000; ++i) s.push_back(i);
+  CHECK(bench::percentile(s, 0.5) == 500);
+  CHECK(bench::percentile(s, 0.99) == 990);
+  CHECK(bench::percentile(s, 0.999) == 999);
+  CHECK(bench::percentile(s, 1.0) == 1000);
+  CHECK(bench::percentile({42}, 0.999) == 42);
+  CHECK(bench::percentile({}, 0.5) == 0);
+}
+
+TEST_CASE("metrics print as one JSON object each, with null where there is no baseline") {
+  const bench::Metric with{"p2-rtt", "p50", "us", 11.0, 10.0};
+  CHECK(bench::to_json(with) ==
+        R"({"scenario": "p2-rtt", "metric": "p50", "unit": "us", "host": 11, "baseline": 10, "ratio": 1.1})");
+  const bench::Metric without{"startup", "median", "ms", 3.5, std::nullopt};
+  CHECK(bench::to_json(without) ==
+        R"({"scenario": "startup", "metric": "median", "unit": "ms", "host": 3.5, "baseline": null, "ratio": null})");
+  const bench::Metric zero{"p3-fanout", "dropped", "events/s", 0, 0.0};
+  CHECK(bench::to_json(zero).find("\"ratio\": null") != std::string::npos);
+}

@@ -1,0 +1,167 @@
+// p2-rtt and p2-load: kv (P2) requests, one write ("k<session>_<n>=v",
+// answered with its count) then one read (answered "OK\n") each, the read
+// sent when the write's answer arrived (as an application's write(2) then
+// read(2) would). p2-rtt runs one session; p2-load N sessions on one
+// connection, each with one request in flight. A request's latency is from
+// sending its write to receiving its read's answer, so against the
+// baseline (which echoes each frame) it is two round trips.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "frame_socket.h"
+#include "frames.h"
+#include "host_process.h"
+#include "scenarios.h"
+
+namespace bentos::bench {
+namespace {
+
+constexpr int kReplyTimeoutMs = 5000;
+constexpr uint64_t kKeySpace = 4096;  // keys wrap, so kv's store stays small
+
+struct Lane {
+  uint64_t fh = 0;
+  uint64_t n = 0;          // requests started
+  int64_t started_ns = 0;  // the current request's write
+  bool done = false;
+};
+
+// Summed over a side's rounds.
+struct P2Result {
+  uint64_t requests = 0;
+  double elapsed_s = 0;
+  std::vector<int64_t> latency_ns;  // sorted once every round ran
+};
+
+// Ids say which lane and which half: ((lane + 1) << 1) | is_read.
+uint64_t make_id(size_t lane, bool is_read) { return ((uint64_t{lane} + 1) << 1) | (is_read ? 1 : 0); }
+
+void send_write(FrameSocket& sock, size_t index, Lane& lane) {
+  char key[48];
+  const int len = std::snprintf(key, sizeof key, "k%05zu_%04llu=v", index,
+                                static_cast<unsigned long long>(lane.n % kKeySpace));
+  ++lane.n;
+  lane.started_ns = monotonic_ns();
+  append_write(sock.out(), make_id(index, false), lane.fh, key, static_cast<size_t>(len));
+}
+
+// Opens `lanes` sessions (fh 1..N) and waits for every answer.
+bool open_lanes(FrameSocket& sock, std::vector<Lane>& lanes, bool baseline, std::string& error) {
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    lanes[i].fh = i + 1;
+    append_open(sock.out(), make_id(i, false), lanes[i].fh, 2 /* O_RDWR */);
+  }
+  size_t answered = 0;
+  bool ok = true;
+  while (ok && answered < lanes.size()) {
+    ok = sock.pump(
+        [&](const uint8_t* p, size_t len) {
+          FrameView v;
+          if (!baseline && (!read_frame(p, len, v) || v.member != kReplyOpen)) {
+            error = "open: unexpected answer (err " + std::to_string(v.err) + ")";
+          }
+          ++answered;
+        },
+        kReplyTimeoutMs);
+    if (!error.empty()) return false;
+  }
+  if (!ok) error = "open: " + sock.error();
+  return ok;
+}
+
+bool run_p2(const std::string& path, size_t sessions, double seconds, bool baseline, P2Result& result,
+            std::string& error) {
+  std::unique_ptr<FrameSocket> sock = FrameSocket::connect(path, error);
+  if (!sock) return false;
+  std::vector<Lane> lanes(sessions);
+  if (!open_lanes(*sock, lanes, baseline, error)) return false;
+
+  const int64_t start = monotonic_ns();
+  const int64_t deadline = start + static_cast<int64_t>(seconds * 1e9);
+  for (size_t i = 0; i < lanes.size(); ++i) send_write(*sock, i, lanes[i]);
+  size_t running = lanes.size();
+  while (running > 0) {
+    const bool ok = sock->pump(
+        [&](const uint8_t* p, size_t len) {
+          FrameView v;
+          if (!read_frame(p, len, v)) {
+            error = "a malformed frame";
+            return;
+          }
+          const size_t index = static_cast<size_t>((v.id >> 1) - 1);
+          const bool is_read = (v.id & 1) != 0;
+          if (index >= lanes.size() || lanes[index].done) {
+            error = "an answer with unknown id " + std::to_string(v.id);
+            return;
+          }
+          Lane& lane = lanes[index];
+          if (!baseline) {
+            const bool good = is_read ? v.member == kReplyBuf && v.data_len == 3 && std::equal(v.data, v.data + 3, "OK\n")
+                                      : v.member == kReplyWrite && v.count > 0;
+            if (!good) {
+              error = std::string(is_read ? "read" : "write") + " answered err " + std::to_string(v.err) +
+                      ", member " + std::to_string(v.member);
+              return;
+            }
+          }
+          if (!is_read) {
+            append_read(sock->out(), make_id(index, true), lane.fh, 65536);
+            return;
+          }
+          const int64_t now = monotonic_ns();
+          result.latency_ns.push_back(now - lane.started_ns);
+          ++result.requests;
+          if (now < deadline) {
+            send_write(*sock, index, lane);
+          } else {
+            lane.done = true;
+            --running;
+          }
+        },
+        kReplyTimeoutMs);
+    if (!error.empty()) return false;
+    if (!ok) {
+      error = sock->error();
+      return false;
+    }
+  }
+  result.elapsed_s += static_cast<double>(monotonic_ns() - start) / 1e9;
+  return true;
+}
+
+bool p2_scenario(const char* name, size_t sessions, const Options& opt, const Target& t, std::vector<Metric>& out,
+                 std::string& error) {
+  P2Result host, base;
+  host.latency_ns.reserve(1 << 20);
+  base.latency_ns.reserve(1 << 20);
+  const double each = opt.seconds / static_cast<double>(opt.rounds);
+  for (uint64_t round = 0; round < opt.rounds; ++round) {
+    if (!run_p2(t.kv, sessions, each, false, host, error)) return false;
+    if (!run_p2(t.baseline, sessions, each, true, base, error)) {
+      error = "baseline: " + error;
+      return false;
+    }
+  }
+  std::sort(host.latency_ns.begin(), host.latency_ns.end());
+  std::sort(base.latency_ns.begin(), base.latency_ns.end());
+  auto us = [](const P2Result& r, double q) { return static_cast<double>(percentile(r.latency_ns, q)) / 1e3; };
+  auto rate = [](const P2Result& r) { return static_cast<double>(r.requests) / r.elapsed_s; };
+  out.push_back({name, "requests", "req/s", rate(host), rate(base)});
+  out.push_back({name, "p50", "us", us(host, 0.50), us(base, 0.50)});
+  out.push_back({name, "p99", "us", us(host, 0.99), us(base, 0.99)});
+  out.push_back({name, "p99.9", "us", us(host, 0.999), us(base, 0.999)});
+  return true;
+}
+
+}  // namespace
+
+bool run_p2_rtt(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
+  return p2_scenario("p2-rtt", 1, opt, t, out, error);
+}
+
+bool run_p2_load(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
+  return p2_scenario("p2-load", static_cast<size_t>(opt.load_sessions), opt, t, out, error);
+}
+
+}  // namespace bentos::bench

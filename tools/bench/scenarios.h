@@ -1,0 +1,55 @@
+// The bentos-bench scenarios (issue 7; docs/performance.md): each runs
+// against a host's sockets, and where it makes sense once more against the
+// raw baseline with the same frames and concurrency, and appends Metrics.
+//
+// Each scenario runs on the calling thread (the baseline server has its
+// own) and returns false with `error` set when the run went wrong.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace bentos::bench {
+
+struct Options {
+  double seconds = 3.0;          // p2-rtt, p2-load, p1-stream, p3-fanout: each side (host, baseline)
+  // p2-rtt, p2-load, p1-stream: each side's time is cut into this many
+  // runs, host and baseline taking turns, so both see the same machine
+  // (other load comes and goes) and the ratio holds on a noisy machine.
+  uint64_t rounds = 5;
+  uint64_t load_sessions = 64;   // p2-load: N sessions, one request in flight each
+  uint64_t stream_bytes = 65536; // p1-stream: bytes per write and per read
+  uint64_t stream_window = 4;    // p1-stream: write+read pairs in flight
+  uint64_t listeners = 100;      // p3-fanout: M listeners
+  uint64_t idle_sessions = 100000;  // sessions: K idle P2 sessions
+  uint64_t startup_runs = 5;     // startup: host starts measured (median reported)
+};
+
+// Where the scenarios find things.
+struct Target {
+  std::string kv, echo, fanout;  // device sockets (kv: P2, echo: P1, fanout: the bench's P3 plugin)
+  pid_t host_pid = -1;           // for RSS; -1 when the host is not ours to read
+  std::string host_binary;       // startup spawns it
+  std::string plugin_dir;        // the example plugins
+  std::string baseline;          // the raw baseline's socket
+};
+
+using Scenario = bool (*)(const Options&, const Target&, std::vector<Metric>&, std::string& error);
+
+bool run_p2_rtt(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_p2_load(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_p1_stream(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_p3_fanout(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_sessions(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_startup(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+
+// The six example devices of config/devices.json, as a manifest.
+std::string example_manifest(const std::string& extra_devices = {});
+std::vector<std::string> example_device_names();
+
+}  // namespace bentos::bench
