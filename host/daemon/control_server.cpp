@@ -1,104 +1,140 @@
 #include "daemon/control_server.h"
 
-#include <nlohmann/json.hpp>
-
-#include "build_config.h"
-#include "patterns/pattern.h"
+#include <cstring>
+#include <string_view>
 
 namespace bentos::daemon {
 
-namespace {
+// One control connection: splits what it reads into lines, answers each in
+// order, and closes when the client has closed its side and every answer
+// is written (or at once on an error).
+//
+// Self-owned: freed by libuv's close callback. `server_` is cleared when the
+// server goes away first (shutdown); nothing is answered after that.
+class ControlServer::Client {
+ public:
+  Client(ControlServer* server, net::StreamStorage* stream) : server_(server), stream_(stream) {
+    stream_->stream.data = this;
+  }
 
-nlohmann::json describe_device(session::Device& d, bool with_counters) {
-  nlohmann::json j = {
-      {"name", d.name()},
-      {"socket", d.endpoint_uri()},
-      {"plugin", d.library().path()},
-      {"driver", d.library().name()},
-      {"driver_version", d.library().version()},
-      {"pattern", patterns::pattern_name(d.library().pattern())},
+  void start() {
+    if (uv_read_start(&stream_->stream, on_alloc, on_read) != 0) close();
+  }
+
+  // The server is going away: stop answering and close.
+  void detach() {
+    server_ = nullptr;
+    close();
+  }
+
+ private:
+  // One answer being written; freed by its write callback.
+  struct Write {
+    uv_write_t req;
+    std::string data;
+    Client* client;
   };
-  if (with_counters) {
-    const auto& c = d.counters();
-    j["connections"] = d.connection_count();
-    j["sessions"] = d.session_count();
-    j["counters"] = {
-        {"connections_accepted", c.connections_accepted}, {"connections_refused", c.connections_refused},
-        {"requests", c.requests},                         {"replies", c.replies},
-        {"malformed_frames", c.malformed_frames},         {"oversized_frames", c.oversized_frames},
-        {"sessions_opened", c.sessions_opened},           {"timeouts", d.timeouts()},
-    };
+
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* b) {
+    auto* self = static_cast<Client*>(h->data);
+    *b = uv_buf_init(self->buf_, sizeof self->buf_);
   }
-  return j;
-}
 
-}  // namespace
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+    auto* self = static_cast<Client*>(s->data);
+    if (n > 0) return self->consume(b->base, static_cast<size_t>(n));
+    if (n == UV_EOF) return self->peer_finished();
+    if (n < 0) self->close();
+  }
 
-std::string ControlServer::answer(const std::string& raw) {
-  Host& host = host_;
-  std::string command = raw;
-  while (!command.empty() && (command.back() == '\r' || command.back() == ' ')) command.pop_back();
-  nlohmann::json out;
-  if (command == "list" || command == "status") {
-    out["version"] = BENTOS_VERSION;
-    out["devices"] = nlohmann::json::array();
-    for (auto* d : host.devices()) out["devices"].push_back(describe_device(*d, command == "status"));
-  } else if (command == "reload") {
-    if (!reload_) {
-      out["error"] = "reload is not available";
-    } else {
-      const ReloadOutcome r = reload_();
-      out = {{"added", r.added}, {"removed", r.removed}, {"restarted", r.restarted},
-             {"unchanged", r.unchanged}, {"errors", r.errors}};
+  static void on_written(uv_write_t* req, int status) {
+    auto* w = static_cast<Write*>(req->data);
+    Client* self = w->client;
+    self->unsent_ -= w->data.size();
+    delete w;
+    if (status < 0 || (self->peer_done_ && self->unsent_ == 0)) self->close();
+  }
+
+  void consume(const char* data, size_t n) {
+    while (n > 0 && !closing_) {
+      const auto* nl = static_cast<const char*>(std::memchr(data, '\n', n));
+      const size_t take = nl ? static_cast<size_t>(nl - data) : n;
+      if (!skipping_ && line_.size() + take > kMaxLineBytes) {
+        // Nothing in it can be trusted to be a whole request: skip to its end.
+        reply(ControlCommands::error_answer("request line longer than " + std::to_string(kMaxLineBytes) +
+                                            " bytes; skipped"));
+        line_.clear();
+        skipping_ = true;
+      }
+      if (!skipping_) line_.append(data, take);
+      if (!nl) return;
+      if (!skipping_) handle_line();
+      skipping_ = false;
+      line_.clear();
+      data = nl + 1;
+      n -= take + 1;
     }
-  } else if (command == "help") {
-    out["commands"] = {"list", "status", "reload", "help"};
-  } else {
-    out["error"] = "unknown command '" + command + "'; try: list, status, reload, help";
   }
-  return out.dump() + "\n";
-}
 
-// One control client: reads a line, answers, closes. `server` is cleared
-// when the server goes away first (shutdown), so a late line is not answered.
-struct ControlServer::Client {
-  net::StreamStorage* stream;
-  ControlServer* server;
-  std::string line;
-  std::string reply;
-  uv_write_t write_req;
-  char buf[1024];
-  bool done = false;
+  // EOF: a last line without its newline is still a request.
+  void peer_finished() {
+    if (!skipping_ && !line_.empty()) handle_line();
+    line_.clear();
+    peer_done_ = true;
+    uv_read_stop(&stream_->stream);
+    if (unsent_ == 0) close();
+  }
 
-  void finish() {
-    if (done) return;
-    done = true;
-    uv_read_stop(&stream->stream);
-    if (!server) return close();
-    reply = server->answer(line);
-    write_req.data = this;
-    uv_buf_t b = uv_buf_init(reply.data(), static_cast<unsigned>(reply.size()));
-    if (uv_write(&write_req, &stream->stream, &b, 1, [](uv_write_t* req, int) {
-          static_cast<Client*>(req->data)->close();
-        }) != 0) {
+  void handle_line() {
+    if (!server_) return;
+    std::string_view line = line_;
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!line.empty() && blank(line.front())) line.remove_prefix(1);
+    while (!line.empty() && blank(line.back())) line.remove_suffix(1);
+    if (line.empty()) return;  // a blank line is not a request
+    reply(server_->commands_.answer(std::string(line)));
+  }
+
+  void reply(std::string answer) {
+    if (closing_) return;
+    if (unsent_ + answer.size() > kMaxUnsentBytes) return close();  // it does not read its answers
+    auto* w = new Write{{}, std::move(answer), this};
+    w->req.data = w;
+    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+    unsent_ += w->data.size();
+    if (uv_write(&w->req, &stream_->stream, &buf, 1, on_written) != 0) {
+      unsent_ -= w->data.size();
+      delete w;
       close();
     }
   }
+
   void close() {
-    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&stream->stream))) return;
-    if (server) server->clients_.erase(this);
-    uv_close(reinterpret_cast<uv_handle_t*>(&stream->stream), [](uv_handle_t* h) {
+    if (closing_) return;
+    closing_ = true;
+    if (server_) server_->clients_.erase(this);
+    uv_read_stop(&stream_->stream);
+    // Writes still queued are called back (cancelled) before this runs.
+    uv_close(reinterpret_cast<uv_handle_t*>(&stream_->stream), [](uv_handle_t* h) {
       auto* self = static_cast<Client*>(h->data);
-      delete self->stream;
+      delete self->stream_;
       delete self;
     });
   }
+
+  ControlServer* server_;
+  net::StreamStorage* stream_;
+  std::string line_;        // the request line read so far
+  bool skipping_ = false;   // inside an over-long line: dropped up to its newline
+  bool peer_done_ = false;  // the client closed its side
+  bool closing_ = false;
+  size_t unsent_ = 0;       // answer bytes queued and not yet written
+  char buf_[4096];
 };
 
 std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string& path, std::string& error,
                                                    ReloadFn reload) {
-  std::unique_ptr<ControlServer> self(new ControlServer(host));
-  self->reload_ = std::move(reload);
+  std::unique_ptr<ControlServer> self(new ControlServer(host, std::move(reload)));
   net::Endpoint endpoint;
   if (!net::parse_endpoint(path, endpoint, error) || endpoint.kind != net::Endpoint::Kind::unix_socket) {
     if (error.empty()) error = "control socket '" + path + "': expected a Unix socket path";
@@ -106,7 +142,7 @@ std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string
     return nullptr;
   }
   net::ListenOptions options;
-  options.mode = 0600;  // operators only
+  options.mode = 0660;  // the service user and its group (operators)
   ControlServer* raw = self.get();
   self->listener_ = net::Listener::open(
       host.context().loop(), endpoint, options, [raw](net::StreamStorage* c, std::string) { raw->accept(c); }, error);
@@ -118,39 +154,16 @@ std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string
 }
 
 ControlServer::~ControlServer() {
-  for (Client* c : clients_) {
-    c->server = nullptr;
-    c->done = true;
-    uv_read_stop(&c->stream->stream);
-    c->close();
-  }
+  listener_.reset();
+  auto clients = std::move(clients_);
+  clients_.clear();
+  for (Client* c : clients) c->detach();
 }
 
 void ControlServer::accept(net::StreamStorage* stream) {
-  auto* client = new Client{};
-  client->stream = stream;
-  client->server = this;
+  auto* client = new Client(this, stream);
   clients_.insert(client);
-  stream->stream.data = client;
-  uv_read_start(
-      &stream->stream,
-      [](uv_handle_t* h, size_t, uv_buf_t* b) {
-        auto* c = static_cast<Client*>(h->data);
-        *b = uv_buf_init(c->buf, sizeof c->buf);
-      },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-        auto* c = static_cast<Client*>(s->data);
-        if (n < 0) return c->finish();  // EOF without newline: answer what we have
-        c->line.append(b->base, static_cast<size_t>(n));
-        const auto nl = c->line.find('\n');
-        if (nl != std::string::npos) {
-          c->line.resize(nl);
-          c->finish();
-        } else if (c->line.size() > 4096) {
-          c->line = "(too long)";
-          c->finish();
-        }
-      });
+  client->start();
 }
 
 }  // namespace bentos::daemon

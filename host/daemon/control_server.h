@@ -1,23 +1,21 @@
-// The operator's control socket (--control-socket): a Unix socket that
-// answers one command per line with one line of JSON.
-//
-//   list     -> {"devices":[{"name":..,"socket":..,"plugin":..,"pattern":..}]}
-//   status   -> list + per-device counters, connections, sessions, timeouts
-//   reload   -> re-read the manifests: {"added":[..],"removed":[..],
-//               "restarted":[..],"unchanged":[..],"errors":[..]}
-//   help     -> the commands
+// The operator's control socket (--control-socket): a Unix socket, mode
+// 0660, where each line a client sends is one request and gets one line of
+// JSON back (the protocol is control_commands.h). A client may send many
+// requests on one connection; it is served until it closes. Blank lines
+// are ignored; a line longer than kMaxLineBytes is answered with an error
+// and skipped.
 //
 // Owned by main(); loop thread only.
 #pragma once
 
 #include <uv.h>
 
-#include <functional>
+#include <cstddef>
 #include <memory>
-#include <unordered_set>
-#include <vector>
 #include <string>
+#include <unordered_set>
 
+#include "daemon/control_commands.h"
 #include "daemon/host.h"
 #include "net/listener.h"
 
@@ -25,25 +23,28 @@ namespace bentos::daemon {
 
 class ControlServer {
  public:
-  struct ReloadOutcome {
-    std::vector<std::string> added, removed, restarted, unchanged, errors;
-  };
-  using ReloadFn = std::function<ReloadOutcome()>;
+  // Requests are small; this bounds what one client can make us buffer.
+  static constexpr size_t kMaxLineBytes = 64 * 1024;
+  // A client that stops reading its answers is closed beyond this much
+  // unsent output.
+  static constexpr size_t kMaxUnsentBytes = 16u << 20;
+  using ReloadOutcome = daemon::ReloadOutcome;
+  using ReloadFn = daemon::ReloadFn;
 
+  // Listens on `path` (a Unix socket path or unix:// URI). nullptr with
+  // `error` set when it cannot.
   static std::unique_ptr<ControlServer> open(Host& host, const std::string& path, std::string& error,
                                              ReloadFn reload = {});
   ~ControlServer();
-
-  // The JSON answer to one command line.
-  std::string answer(const std::string& command);
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
 
  private:
-  struct Client;
-  explicit ControlServer(Host& host) : host_(host) {}
+  class Client;
+  ControlServer(Host& host, ReloadFn reload) : commands_(host, std::move(reload)) {}
   void accept(net::StreamStorage* client);
 
-  Host& host_;
-  ReloadFn reload_;
+  ControlCommands commands_;
   std::unordered_set<Client*> clients_;  // open control connections
   std::unique_ptr<net::Listener> listener_;
 };

@@ -42,12 +42,12 @@ bool Device::start(bool listen, std::string& error) {
                        library_->descriptor().threading == BENTOS_THREADING_WORKER;
   if (workers) {
     const unsigned threads = spec_.threads > 0 ? spec_.threads : 4;
-    executor_ = std::make_unique<WorkerExecutor>(threads, host_.inbox());
+    executor_ = std::make_unique<WorkerExecutor>(threads, host_.inbox(), spec_.name);
     log::info(spec_.name, "callbacks run on " + std::to_string(threads) + " worker thread(s)");
   } else {
-    executor_ = std::make_unique<LoopExecutor>();
+    executor_ = std::make_unique<LoopExecutor>(spec_.name);
   }
-  const DriverContext ctx{*instance_, calls_, *executor_, spec_, host_.inbox()};
+  const DriverContext ctx{*instance_, calls_, *executor_, spec_, host_.inbox(), stats_};
   switch (library_->pattern()) {
     case patterns::Pattern::raw: driver_ = std::make_unique<RawDriver>(ctx); break;
     case patterns::Pattern::stream: driver_ = std::make_unique<StreamDriver>(ctx); break;
@@ -114,13 +114,13 @@ void Device::accept(net::StreamStorage* client, std::string peer) {
       why = "the host already has " + std::to_string(host_.open_connections()) + " connections (max_connections " +
             std::to_string(host_.max_connections()) + ")";
     }
-    ++counters_.connections_refused;
+    ++(allowed ? stats_.limits.connections_over_max : stats_.limits.peers_refused);
     log::warn(spec_.name, "refused connection " + peer + ": " + why);
     uv_close(reinterpret_cast<uv_handle_t*>(&client->stream),
              [](uv_handle_t* h) { delete reinterpret_cast<net::StreamStorage*>(h); });
     return;
   }
-  ++counters_.connections_accepted;
+  ++stats_.connections_accepted;
   auto* conn = new net::Connection(client, host_.next_connection_id(), std::move(peer), spec_.limits.max_frame_bytes,
                                    &host_.flusher());
   auto link = std::make_shared<Link>(*this, conn);
@@ -130,28 +130,29 @@ void Device::accept(net::StreamStorage* client, std::string peer) {
 }
 
 void Device::on_frame(Link& link, const uint8_t* payload, size_t len) {
+  const uint64_t decoded_ns = DeviceStats::now_ns();  // latency runs from here to the reply's encoding
   wire::Request req;
   if (!wire::decode_request(payload, len, req)) {
     // [fix] §1.3: no trustworthy id, so no reply; skip it and keep serving.
-    ++counters_.malformed_frames;
+    ++stats_.malformed_frames;
     log::warn(spec_.name, "connection " + link.peer() + ": skipped a " + std::to_string(len) +
                               "-byte frame that is not a valid FuseMessage (" +
-                              std::to_string(counters_.malformed_frames) + " so far)");
+                              std::to_string(stats_.malformed_frames) + " so far)");
     return;
   }
-  ++counters_.requests;
-  dispatch(link, std::move(req));
+  stats_.request_decoded(req.kind);
+  dispatch(link, std::move(req), decoded_ns);
 }
 
 void Device::on_oversized_frame(Link& link, uint64_t length) {
-  ++counters_.oversized_frames;
+  ++stats_.limits.frames_too_big;
   log::warn(spec_.name, "connection " + link.peer() + ": frame length " + std::to_string(length) +
                             " exceeds max_frame_bytes " + std::to_string(spec_.limits.max_frame_bytes) +
                             "; closing this connection");
 }
 
-void Device::dispatch(Link& link, wire::Request&& req) {
-  Responder r{link.weak_from_this(), req.id, req.fh};
+void Device::dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns) {
+  Responder r{link.weak_from_this(), req.id, req.fh, req.kind, decoded_ns};
   const patterns::Pattern pattern = library_->pattern();
   switch (req.kind) {
     case OpKind::none:
@@ -168,9 +169,10 @@ void Device::dispatch(Link& link, wire::Request&& req) {
       if (link.session_count() >= spec_.limits.max_sessions) {
         log::warn(spec_.name, "connection " + link.peer() + " reached max_sessions " +
                                   std::to_string(spec_.limits.max_sessions) + "; open answered EMFILE");
+        ++stats_.limits.sessions_refused;
         return r.send(Reply::error(EMFILE));
       }
-      ++counters_.sessions_opened;
+      ++stats_.sessions_opened;
       return driver_->open(link, req, r);
     }
     case OpKind::release: {

@@ -17,6 +17,7 @@
 #include "patterns/pattern.h"
 #include "plugin/instance.h"
 #include "session/call_tracker.h"
+#include "session/device_stats.h"
 #include "session/executor.h"
 #include "session/link.h"
 #include "session/pattern_driver.h"
@@ -24,16 +25,6 @@
 namespace bentos::session {
 
 class HostContext;
-
-struct DeviceCounters {
-  uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;  // max_connections or peer credentials
-  uint64_t requests = 0;
-  uint64_t replies = 0;
-  uint64_t malformed_frames = 0;
-  uint64_t oversized_frames = 0;
-  uint64_t sessions_opened = 0;
-};
 
 class Device {
  public:
@@ -52,10 +43,13 @@ class Device {
   const std::string& name() const { return spec_.name; }
   const plugin::PluginLibrary& library() const { return *library_; }
   std::string endpoint_uri() const;
-  DeviceCounters& counters() { return counters_; }
+  DeviceStats& stats() { return stats_; }
+  const DeviceStats& stats() const { return stats_; }
   size_t connection_count() const { return links_.size(); }
   size_t session_count() const;
+  // Limits counted where they are enforced rather than in stats().
   uint64_t timeouts() const { return calls_ ? calls_->timeouts() : 0; }
+  uint64_t dropped_events() const { return driver_ ? driver_->dropped_events() : 0; }
 
   // Called by a Link.
   void on_frame(Link& link, const uint8_t* payload, size_t len);
@@ -65,7 +59,7 @@ class Device {
  private:
   void accept(net::StreamStorage* client, std::string peer);
   bool peer_allowed(net::StreamStorage* client, std::string& why) const;
-  void dispatch(Link& link, wire::Request&& req);
+  void dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns);
 
   HostContext& host_;
   config::DeviceSpec spec_;
@@ -76,7 +70,7 @@ class Device {
   std::unique_ptr<PatternDriver> driver_;
   std::unique_ptr<net::Listener> listener_;
   std::unordered_map<uint64_t, std::shared_ptr<Link>> links_;
-  DeviceCounters counters_;
+  DeviceStats stats_;
 };
 
 }  // namespace bentos::session

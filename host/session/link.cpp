@@ -5,16 +5,26 @@
 
 namespace bentos::session {
 
+namespace {
+// Each frame's big-endian length (wire.md), counted in bytes_in like the
+// replies' prefixes are in bytes_out.
+constexpr size_t kLengthPrefixBytes = 4;
+}  // namespace
+
 Link::Link(Device& device, net::Connection* connection)
     : device_(device), connection_(connection), id_(connection->id()), peer_(connection->peer()) {}
 
-void Link::send(uint64_t id, uint64_t fh, wire::Reply reply) {
+void Link::send(const Responder& to, wire::Reply reply) {
   if (!connection_) return;
-  reply.id = id;
-  reply.fh = fh;
-  wire::append_reply_frame(reply, connection_->output());
+  reply.id = to.id;
+  reply.fh = to.fh;
+  std::string& out = connection_->output();
+  const size_t before = out.size();
+  wire::append_reply_frame(reply, out);
   connection_->mark_dirty();
-  device_.counters().replies++;
+  DeviceStats& stats = device_.stats();
+  stats.bytes_out += out.size() - before;
+  stats.reply_encoded(to.op, reply, to.decoded_ns);
 }
 
 void Link::close() {
@@ -50,7 +60,10 @@ std::unordered_map<uint64_t, std::shared_ptr<Session>> Link::take_all() {
   return all;
 }
 
-void Link::on_frame(const uint8_t* payload, size_t len) { device_.on_frame(*this, payload, len); }
+void Link::on_frame(const uint8_t* payload, size_t len) {
+  device_.stats().bytes_in += kLengthPrefixBytes + len;
+  device_.on_frame(*this, payload, len);
+}
 
 void Link::on_oversized_frame(uint64_t length) { device_.on_oversized_frame(*this, length); }
 
@@ -62,7 +75,7 @@ void Link::on_closed() {
 }
 
 void Responder::send(wire::Reply reply) const {
-  if (auto l = link.lock()) l->send(id, fh, std::move(reply));
+  if (auto l = link.lock()) l->send(*this, std::move(reply));
 }
 
 }  // namespace bentos::session

@@ -18,6 +18,7 @@
 namespace bentos::session {
 
 class Device;
+struct Responder;
 
 // One open file. Pattern drivers derive their own session types.
 struct Session {
@@ -40,8 +41,9 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
   const std::string& peer() const { return peer_; }
   bool alive() const { return connection_ != nullptr; }
 
-  // Encodes and queues one reply (dropped if the connection is gone).
-  void send(uint64_t id, uint64_t fh, wire::Reply reply);
+  // Encodes and queues the reply `to` addresses (dropped if the
+  // connection is gone), and counts it in the device's stats.
+  void send(const Responder& to, wire::Reply reply);
   void close();
 
   std::shared_ptr<Session> find(uint64_t fh) const;
@@ -67,11 +69,15 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
   std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;
 };
 
-// Where one request's reply goes. Cheap to copy; loop thread only.
+// Where one request's reply goes, and what the stats need to know about
+// the request (its op, when it was decoded). Cheap to copy; loop thread
+// only.
 struct Responder {
   std::weak_ptr<Link> link;
   uint64_t id = 0;
   uint64_t fh = 0;
+  wire::OpKind op = wire::OpKind::none;
+  uint64_t decoded_ns = 0;  // DeviceStats::now_ns() when the request was decoded
   void send(wire::Reply reply) const;
 };
 

@@ -5,6 +5,7 @@
 // Owned by its Device; loop thread only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "session/link.h"
@@ -30,6 +31,10 @@ class PatternDriver {
   // A session ended without a release (re-open of its fh, or its
   // connection died): run the end hooks; there is nobody to answer.
   virtual void end(std::shared_ptr<Session> s) = 0;
+
+  // Events dropped for listeners that fell behind (P3's max_events); the
+  // other patterns drop none.
+  virtual uint64_t dropped_events() const { return 0; }
 };
 
 }  // namespace bentos::session

@@ -119,8 +119,8 @@ void write_manifest(const DaemonRunner& d, const std::string& devices) {
 
 nlohmann::json control(const DaemonRunner& d, const std::string& command) {
   std::string out;
-  run_program({bentosctl_path(), "host", d.control_socket(), command, "--json"}, out);
-  return nlohmann::json::parse(out, nullptr, false);
+  run_program({bentosctl_path(), command, "--control-socket", d.control_socket(), "--json"}, out);
+  return nlohmann::json::parse(out.substr(0, out.find('\n')), nullptr, false);
 }
 
 std::string all(NotifyListener& n) {
@@ -153,6 +153,7 @@ TEST_CASE("sd_notify: READY with STATUS, RELOADING and READY around reloads, STO
   write_manifest(d, R"([{"name": "kv", "plugin": "kv.so"}])");
   const auto report = control(d, "reload");
   REQUIRE(report.is_object());
+  CHECK(report["ok"] == true);
   CHECK(notify.next("RELOADING=1").rfind("RELOADING=1\nMONOTONIC_USEC=", 0) == 0);
   CHECK_MESSAGE(notify.next("READY=1") == "READY=1\nSTATUS=serving 1 device", all(notify));
 

@@ -22,10 +22,14 @@ void write_manifest(const DaemonRunner& d, const std::string& devices) {
   bentos::test::write_text(d.dir() + "/devices.json", "{\"devices\": " + devices + "}\n");
 }
 
-nlohmann::json control(const DaemonRunner& d, const std::string& command) {
+// `bentosctl COMMAND --json` against the runner's control socket; the
+// answer, and the exit status in `status`.
+nlohmann::json control(const DaemonRunner& d, const std::string& command, int* status = nullptr) {
   std::string out;
-  run_program({bentosctl_path(), "host", d.control_socket(), command, "--json"}, out);
-  return nlohmann::json::parse(out, nullptr, false);
+  const int rc = run_program({bentosctl_path(), command, "--control-socket", d.control_socket(), "--json"}, out);
+  if (status) *status = rc;
+  // The answer is the first line; an error also goes to stderr after it.
+  return nlohmann::json::parse(out.substr(0, out.find('\n')), nullptr, false);
 }
 
 }  // namespace
@@ -45,8 +49,11 @@ TEST_CASE("reload through the control socket: added, removed, restarted, unchang
   write_manifest(d, R"([{"name": "kv", "plugin": "kv.so"},
                         {"name": "echo", "plugin": "echo.so", "limits": {"max_buffered_bytes": 4096}},
                         {"name": "ticker", "plugin": "ticker.so"}])");
-  const auto report = control(d, "reload");
+  int rc = -1;
+  const auto report = control(d, "reload", &rc);
   REQUIRE(report.is_object());
+  CHECK(rc == 0);
+  CHECK(report["ok"] == true);
   CHECK(report["unchanged"] == nlohmann::json::array({"kv"}));
   CHECK(report["removed"] == nlohmann::json::array({"hello"}));
   CHECK(report["restarted"] == nlohmann::json::array({"echo"}));
@@ -63,21 +70,49 @@ TEST_CASE("reload through the control socket: added, removed, restarted, unchang
   auto echo = d.connect("echo");
   REQUIRE(echo);
   CHECK(outcome(echo->open(1, 2)) == "opened");
-  const auto status = control(d, "status");
-  CHECK(status["devices"].size() == 3);
+  CHECK(control(d, "status")["devices"] == 3);
+  CHECK(control(d, "list")["devices"].size() == 3);
 }
 
 TEST_CASE("reload with a broken manifest changes nothing and says so") {
   DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"}])", {"--control-socket", "@DIR@/control.sock"});
   REQUIRE(d.ready());
   write_manifest(d, R"([{"name": "kv", "plugin": "kv.so", "limits": {"max_evnts": 3}}])");
-  const auto report = control(d, "reload");
+  int rc = -1;
+  const auto report = control(d, "reload", &rc);
   REQUIRE(report.is_object());
-  CHECK_FALSE(report["errors"].empty());
+  CHECK(rc == 1);
+  CHECK(report["ok"] == false);
+  const std::string error = report["error"];
+  CHECK_MESSAGE(error.find("nothing changed") != std::string::npos, error);
+  CHECK_MESSAGE(error.find("max_evnts") != std::string::npos, error);  // the manifest's own error
+  REQUIRE(report["errors"].size() == 1);
+  CHECK(report["errors"][0].get<std::string>().find("max_evnts") != std::string::npos);
+  CHECK(report["added"].empty());
+  CHECK(report["removed"].empty());
   CHECK(d.wait_for_log("max_evnts"));
+  // Without --json: the error on stderr, exit 1.
+  std::string out;
+  CHECK(run_program({bentosctl_path(), "reload", "--control-socket", d.control_socket()}, out) == 1);
+  CHECK_MESSAGE(out.find("bentosctl: reload: the manifests have errors; nothing changed") != std::string::npos, out);
   auto kv = d.connect("kv");
   REQUIRE(kv);
   CHECK(outcome(kv->open(1, 2)) == "opened");
+}
+
+TEST_CASE("bentosctl reload prints what changed") {
+  DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"}, {"name": "hello", "plugin": "hello.so"}])",
+                 {"--control-socket", "@DIR@/control.sock"});
+  REQUIRE(d.ready());
+  write_manifest(d, R"([{"name": "kv", "plugin": "kv.so"}, {"name": "echo", "plugin": "echo.so"}])");
+  std::string out;
+  REQUIRE(run_program({bentosctl_path(), "reload", "--control-socket", d.control_socket()}, out) == 0);
+  CHECK_MESSAGE(out ==
+                    "added      echo\n"
+                    "removed    hello\n"
+                    "restarted  -\n"
+                    "unchanged  kv\n",
+                out);
 }
 
 TEST_CASE("SIGHUP reloads the manifests") {

@@ -4,10 +4,11 @@ namespace bentos::ctl {
 
 const char kMainUsage[] = R"HELP(Usage: bentosctl [--help] [--version] COMMAND [ARGS]
 
-Talks to a BentOS device endpoint the way bentosd does. SOCKET is
-unix:///path.sock, /path.sock, a relative path (run/kv.sock) or tcp://host:port.
+Talks to a BentOS device endpoint the way bentosd does, and to a running
+bentos-driver-host over its control socket. SOCKET is unix:///path.sock,
+/path.sock, a relative path (run/kv.sock) or tcp://host:port.
 
-Commands:
+Device commands:
   cat SOCKET                  read until EOF, copy the bytes to stdout (like cat;
                               Ctrl-C stops it cleanly)
   send SOCKET TEXT|-          write TEXT (or stdin), then print the whole answer:
@@ -22,8 +23,15 @@ Commands:
   poll SOCKET [EVENTS]        poll (default in|out), print revents
   release SOCKET              release
   run SOCKET OP...            a sequence of ops on one connection, one answer a line
-  host CONTROL_SOCKET [CMD]   ask a running host (--control-socket) about its
-                              devices and counters (list, status)
+
+Host commands (--control-socket PATH, default $BENTOS_CONTROL_SOCKET or
+/run/bentos/driver-host.sock; --json prints the daemon's answer as is):
+  list [DEVICE]               devices with their device path and socket (what
+                              bentosd attaches), pattern, driver, plugin file
+  status                      version, pid, uptime, devices, connections, sessions
+  stats [DEVICE]              requests, latency, errors, bytes, limit counters
+  reload                      re-read the manifests (exit 1 if they have errors)
+  host CONTROL_SOCKET [CMD]   the older spelling of CMD --control-socket CONTROL_SOCKET
 
 open ... release each open a handle (--flags, default rw), do their op, release
 it and print the op's answer; `run` chains ops on one handle.
@@ -31,8 +39,9 @@ it and print the op's answer; `run` chains ops on one handle.
 Answers are printed one a line, errors by name and number: `error EAGAIN (11)`.
 --json prints JSON instead (one object a line).
 
-Exit status: 0 ok, 1 an op answered an errno, 2 usage or connection error,
-130 or 143 interrupted (SIGINT, SIGTERM).
+Exit status: 0 ok, 1 an op answered an errno (host commands: the daemon
+answered an error), 2 usage or connection error, 130 or 143 interrupted
+(SIGINT, SIGTERM).
 
 Examples:
   bentosctl cat run/hello.sock                  # Hello from BentOS!
@@ -43,6 +52,8 @@ Examples:
   bentosctl ioctl run/synth.sock 0x80           # GET_CONFIG
   bentosctl read --json run/hello.sock
   bentosctl run run/synth.sock open ioctl "_IOW(0,1,int32)" int32:1 write hi read-all release
+  bentosctl list --control-socket run/control.sock
+  bentosctl stats kv
 
 `bentosctl COMMAND --help` shows a command's options and more examples.
 )HELP";

@@ -8,8 +8,8 @@ namespace bentos::ctl {
 // `bentosctl --help`: every command with a line and examples.
 extern const char kMainUsage[];
 
-// `bentosctl COMMAND --help`; nullptr for an unknown command (host has its
-// own, in control.cpp).
+// `bentosctl COMMAND --help`; nullptr for an unknown command (the control
+// commands have theirs in control.cpp).
 const char* command_usage(const std::string& command);
 
 }  // namespace bentos::ctl

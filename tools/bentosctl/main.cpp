@@ -1,7 +1,8 @@
 // bentosctl: talks to a device endpoint the way bentosd would, for people
 // and shell scripts. Per-op commands (open, read, write, ...), `cat`,
-// `send`, `run` (a sequence of ops on one connection) and `host` (the
-// daemon's control socket). See help.cpp for the grammar.
+// `send`, `run` (a sequence of ops on one connection), and the operator's
+// commands over the daemon's control socket (list, status, stats, reload;
+// control.cpp). See help.cpp for the grammar.
 //
 // Single-threaded.
 #include <csignal>
@@ -34,7 +35,10 @@ int main(int argc, char** argv) {
         std::cout << usage;
         return kExitOk;
       }
-      if (rest[0] == "host") return control_command({"--help"});
+      if (const char* usage = control_usage(rest[0])) {
+        std::cout << usage;
+        return kExitOk;
+      }
       return usage_error("no command '" + rest[0] + "' (see bentosctl --help)");
     }
     std::cout << kMainUsage;
@@ -44,7 +48,8 @@ int main(int argc, char** argv) {
     std::cout << "bentosctl " << BENTOS_VERSION << "\n";
     return kExitOk;
   }
-  if (cmd == "host") return bentos::ctl::control_command(rest);
+  if (cmd == "host") return host_command(rest);
+  if (is_control_command(cmd)) return control_command(cmd, rest);
   // The device commands stop cleanly on Ctrl-C.
   interrupt::install();
   if (cmd == "run") return run_command(rest);

@@ -1,0 +1,250 @@
+#include "daemon/control_commands.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "build_config.h"
+#include "patterns/pattern.h"
+
+namespace bentos::daemon {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+using session::Device;
+using session::DeviceStats;
+
+const char kCommandList[] = "list, status, stats, reload, help";
+const char kRequestShape[] = R"(a JSON object such as {"command": "list"})";
+
+struct Request {
+  std::string command;
+  std::optional<std::string> device;  // list, stats: only this device
+  std::optional<nlohmann::json> id;   // echoed in the answer
+};
+
+Json failure(const std::string& error) { return Json{{"ok", false}, {"error", error}}; }
+
+// At most 80 characters of what a client sent, for an error message.
+std::string excerpt(const std::string& text) { return text.size() <= 80 ? text : text.substr(0, 77) + "..."; }
+
+bool is_bare_word(const std::string& line) {
+  for (char c : line) {
+    if (!((c >= 'a' && c <= 'z') || c == '-' || c == '_')) return false;
+  }
+  return !line.empty();
+}
+
+// Reads one request line; false with `error` set when it is not one.
+bool parse_request(const std::string& line, Request& out, std::string& error) {
+  if (is_bare_word(line)) {
+    out.command = line;
+    return true;
+  }
+  if (line.empty() || line[0] != '{') {
+    error = "bad request '" + excerpt(line) + "': expected " + kRequestShape;
+    return false;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    error = std::string("bad JSON: ") + e.what();
+    return false;
+  }
+  if (!j.is_object()) {
+    error = std::string("bad request: expected ") + kRequestShape;
+    return false;
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (key == "command" && value.is_string()) {
+      out.command = value.get<std::string>();
+    } else if (key == "device" && value.is_string()) {
+      out.device = value.get<std::string>();
+    } else if (key == "id") {
+      out.id = value;
+    } else if (key == "command" || key == "device") {
+      error = "bad request: '" + key + "' must be a string";
+      return false;
+    } else {
+      error = "bad request: unknown key '" + excerpt(key) + "' (a request has command, and maybe device and id)";
+      return false;
+    }
+  }
+  if (out.command.empty()) {
+    error = std::string("bad request: no \"command\"; expected ") + kRequestShape;
+    return false;
+  }
+  return true;
+}
+
+// What bentosd attaches for this device: the manifest's device_path, or
+// /dev/bentos/<name> (the layout of config/devices.json) when it has none.
+std::string device_path(const Device& d) {
+  return d.spec().device_path.empty() ? "/dev/bentos/" + d.name() : d.spec().device_path;
+}
+
+Json describe(const Device& d) {
+  return Json{
+      {"name", d.name()},
+      {"pattern", patterns::pattern_name(d.library().pattern())},
+      {"driver", d.library().name()},
+      {"driver_version", d.library().version()},
+      {"plugin", d.library().path()},
+      {"socket", d.endpoint_uri()},
+      {"device_path", device_path(d)},
+  };
+}
+
+// Nanoseconds as microseconds with one decimal.
+double micros(uint64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }
+
+std::string errno_name(size_t err) {
+  if (err == 0) return "other";  // the slot for errnos >= DeviceStats::kErrnos
+  const char* name = ::strerrorname_np(static_cast<int>(err));
+  return name ? name : "E" + std::to_string(err);
+}
+
+Json stats_of(const Device& d) {
+  const DeviceStats& s = d.stats();
+  Json requests = Json::object();
+  Json latency = Json::object();
+  for (size_t op = 0; op < DeviceStats::kOps; ++op) {
+    const auto kind = static_cast<wire::OpKind>(op);
+    requests[wire::op_name(kind)] = s.requests(kind);
+    const session::LatencyHistogram& h = s.latency(kind);
+    if (h.count() == 0) continue;
+    latency[wire::op_name(kind)] = Json{{"count", h.count()},
+                                       {"p50", micros(h.percentile(0.50))},
+                                       {"p99", micros(h.percentile(0.99))},
+                                       {"max", micros(h.max())}};
+  }
+  Json errors = Json::array();
+  for (size_t err = 0; err < DeviceStats::kErrnos; ++err) {
+    if (s.errors(err) == 0) continue;
+    errors.push_back(Json{{"errno", err}, {"name", errno_name(err)}, {"count", s.errors(err)}});
+  }
+  return Json{
+      {"name", d.name()},
+      {"connections", d.connection_count()},
+      {"sessions", d.session_count()},
+      {"connections_accepted", s.connections_accepted},
+      {"sessions_opened", s.sessions_opened},
+      {"requests_total", s.requests_total()},
+      {"requests", std::move(requests)},
+      {"replies", s.replies()},
+      {"errors", std::move(errors)},
+      {"bytes_in", s.bytes_in},
+      {"bytes_out", s.bytes_out},
+      {"malformed_frames", s.malformed_frames},
+      {"latency_us", std::move(latency)},
+      {"limits",
+       Json{
+           {"frames_too_big", s.limits.frames_too_big},
+           {"requests_too_big", s.limits.requests_too_big},
+           {"sessions_refused", s.limits.sessions_refused},
+           {"request_timeouts", d.timeouts()},
+           {"buffer_full", s.buffer_full->load(std::memory_order_relaxed)},
+           {"dropped_events", d.dropped_events()},
+           {"connections_over_max", s.limits.connections_over_max},
+           {"peers_refused", s.limits.peers_refused},
+       }},
+  };
+}
+
+Json reload_answer(const ReloadOutcome& r) {
+  Json out{{"ok", r.errors.empty() && !r.rejected}};
+  if (!r.errors.empty()) {
+    std::string error = r.rejected ? "the manifests have errors; nothing changed: "
+                                   : std::to_string(r.errors.size()) + " device(s) could not start: ";
+    error += r.errors.front();
+    if (r.errors.size() > 1) error += " (and " + std::to_string(r.errors.size() - 1) + " more, see errors)";
+    out["error"] = error;
+  }
+  out["added"] = r.added;
+  out["removed"] = r.removed;
+  out["restarted"] = r.restarted;
+  out["unchanged"] = r.unchanged;
+  out["errors"] = r.errors;
+  return out;
+}
+
+Json help_answer() {
+  return Json{
+      {"ok", true},
+      {"request", R"({"command": NAME}, one a line; "device": NAME narrows list and stats; "id" is echoed)"},
+      {"commands",
+       Json{
+           {"list", "devices: name, pattern, driver and version, plugin file, socket, device_path"},
+           {"status", "host version, pid, uptime, device, connection and session counts"},
+           {"stats", "per device: requests by op, errors by errno, bytes, latency p50/p99, limit counters"},
+           {"reload", "re-read the manifests; a configuration with errors changes nothing"},
+           {"help", "this list"},
+       }},
+  };
+}
+
+}  // namespace
+
+ControlCommands::ControlCommands(Host& host, ReloadFn reload) : host_(host), reload_(std::move(reload)) {}
+
+std::string ControlCommands::error_answer(const std::string& message) { return failure(message).dump() + "\n"; }
+
+std::string ControlCommands::answer(const std::string& line) {
+  Request req;
+  std::string error;
+  Json out;
+  if (!parse_request(line, req, error)) {
+    out = failure(error);
+  } else if (req.device && req.command != "list" && req.command != "stats") {
+    out = failure("'device' applies to list and stats only");
+  } else if (req.command == "list" || req.command == "stats") {
+    Json devices = Json::array();
+    for (Device* d : host_.devices()) {
+      if (req.device && d->name() != *req.device) continue;
+      devices.push_back(req.command == "list" ? describe(*d) : stats_of(*d));
+    }
+    if (req.device && devices.empty()) {
+      out = failure("no device '" + excerpt(*req.device) + "'");
+    } else {
+      out = Json{{"ok", true}, {"devices", std::move(devices)}};
+    }
+  } else if (req.command == "status") {
+    size_t connections = 0, sessions = 0;
+    const auto devices = host_.devices();
+    for (Device* d : devices) {
+      connections += d->connection_count();
+      sessions += d->session_count();
+    }
+    const auto uptime = std::chrono::steady_clock::now() - started_;
+    out = Json{{"ok", true},
+               {"version", BENTOS_VERSION},
+               {"pid", ::getpid()},
+               {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+               {"devices", devices.size()},
+               {"connections", connections},
+               {"sessions", sessions},
+               {"max_connections", host_.context().max_connections()}};
+  } else if (req.command == "reload") {
+    try {
+      out = reload_ ? reload_answer(reload_()) : failure("reload is not available");
+    } catch (const std::exception& e) {  // e.g. a filesystem error while reading the manifests
+      out = failure(std::string("reload failed: ") + e.what());
+    }
+  } else if (req.command == "help") {
+    out = help_answer();
+  } else {
+    out = failure("unknown command '" + excerpt(req.command) + "'; commands: " + kCommandList);
+  }
+  if (req.id) out["id"] = *req.id;
+  // Names and messages can carry bytes a client sent: never let invalid
+  // UTF-8 make dump() throw.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace bentos::daemon
