@@ -37,7 +37,7 @@ struct DeviceSpec {
   std::string socket;       // endpoint URI: unix:///abs.sock or tcp://host:port
   std::string device_path;  // informational: what bentosd attaches
   std::string config_json = "null";  // the device's "config", re-serialized
-  std::optional<uint32_t> socket_mode;   // e.g. 0660
+  std::optional<uint32_t> socket_mode;   // 0660 for a unix socket unless the manifest says otherwise
   std::optional<std::string> socket_group;
   std::vector<uint32_t> allowed_uids;    // empty = anyone who can connect
   std::vector<uint32_t> allowed_gids;

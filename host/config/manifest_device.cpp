@@ -3,6 +3,7 @@
 // "FILE: device 'kv': key 'limits.max_events': expected ..., found ...".
 #include "config/manifest_device.h"
 
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 
@@ -18,6 +19,7 @@ constexpr size_t kMaxShownString = 60;
 // uid/gid -1 means "unchanged" to chown(2) and is nobody's real id.
 constexpr uint64_t kMaxId = 4294967294;
 constexpr uint64_t kGiB = 1ull << 30;
+constexpr uint32_t kDefaultSocketMode = 0660;
 
 constexpr std::string_view kNameRule =
     "a name of at most 64 characters matching [a-z0-9][a-z0-9._-]* "
@@ -134,8 +136,37 @@ std::optional<size_t> read_choice(std::string_view key, const Json& value,
 
 // ---- one function per device key ---------------------------------------------
 
+// A plugin is a file name looked up in the plugin path or an absolute path
+// (design/architecture.md). A relative path, or any '..', could name a file
+// outside the folders the operator vetted, so both are refused (the loader
+// then checks who may write the file: plugin/trust.h).
 void parse_plugin(const Json& v, DeviceSpec& d, DeviceErrors& e) {
-  read_text("plugin", v, "a plugin file name or path (a non-empty string)", false, e, d.plugin);
+  std::string plugin;
+  if (!read_text("plugin", v, "a plugin file name or path (a non-empty string)", false, e, plugin)) return;
+  if (plugin == "." || plugin == "..") {
+    e.expected("plugin", "a plugin file name (looked up in the plugin path) or an absolute path", v);
+    return;
+  }
+  if (plugin.find('/') == std::string::npos) {
+    d.plugin = plugin;
+    return;
+  }
+  if (plugin[0] != '/') {
+    e.add("plugin", "expected a plugin file name (looked up in the plugin path) or an absolute path, found " +
+                        describe(v) + "; a relative path may name a file outside the plugin path");
+    return;
+  }
+  size_t start = 0;
+  while (start <= plugin.size()) {
+    const size_t end = std::min(plugin.find('/', start), plugin.size());
+    if (plugin.compare(start, end - start, "..") == 0) {
+      e.add("plugin", "expected an absolute path without '..' components, found " + describe(v) +
+                          "; name the plugin file directly");
+      return;
+    }
+    start = end + 1;
+  }
+  d.plugin = plugin;
 }
 
 // Splits a parse_endpoint message "socket 'TEXT': REST" so ours can say the
@@ -376,6 +407,9 @@ CheckedDevice check_device(const Json& entry, const DeviceContext& context, std:
   }
   if (!entry.contains("plugin")) device_errors.missing("plugin", "a plugin file name or path");
   if (!entry.contains("socket") && name) apply_default_socket(context, device, device_errors);
+  // Only the owner and the group may connect unless the manifest says
+  // otherwise (docs/security.md); a TCP socket has no mode.
+  if (!device.socket_mode && device.socket.rfind("unix://", 0) == 0) device.socket_mode = kDefaultSocketMode;
 
   checked.valid = !device_errors.any();
   return checked;

@@ -1,10 +1,16 @@
 #include "daemon/host.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+
+#include "plugin/trust.h"
+#include "util/log.h"
 
 namespace bentos::daemon {
 
-Host::Host(uv_loop_t* loop, Settings settings) : context_(loop, settings.max_connections) {}
+Host::Host(uv_loop_t* loop, Settings settings)
+    : context_(loop, settings.max_connections), allow_insecure_plugins_(settings.allow_insecure_plugins) {}
 
 Host::~Host() { stop(); }
 
@@ -12,6 +18,17 @@ bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_
                       std::string& error) {
   std::shared_ptr<plugin::PluginLibrary>& library = libraries_[plugin_path];
   if (!library) {
+    std::string untrusted;
+    if (!plugin::plugin_file_trusted(plugin_path, ::geteuid(), untrusted)) {
+      if (!allow_insecure_plugins_) {
+        libraries_.erase(plugin_path);
+        error = "device '" + spec.name + "': plugin " + plugin_path + ": refusing to load it: " + untrusted +
+                "; or, for a development tree only, start the host with --allow-insecure-plugins";
+        return false;
+      }
+      log::warn(spec.name, "plugin " + plugin_path + " is insecure: " + untrusted +
+                               "; loading it anyway (--allow-insecure-plugins)");
+    }
     library = plugin::PluginLibrary::load(plugin_path, error);
     if (!library) {
       libraries_.erase(plugin_path);

@@ -25,6 +25,9 @@ class Host {
  public:
   struct Settings {
     uint64_t max_connections = 1024;  // host-wide (behavior.md §1 limits)
+    // Load plugin files that fail the ownership and permission checks of
+    // plugin/trust.h (--allow-insecure-plugins; development trees only).
+    bool allow_insecure_plugins = false;
   };
 
   Host(uv_loop_t* loop, Settings settings);
@@ -32,7 +35,9 @@ class Host {
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  // Loads `plugin_path` (once per file) and starts the device; with
+  // Checks that `plugin_path` may be trusted (plugin/trust.h, unless the
+  // settings allow insecure plugins), loads it (once per file) and starts
+  // the device; with
   // `listen` false the plugin instance is created but no socket opened
   // (--check). On failure `error` names the device and the cause.
   bool add_device(const config::DeviceSpec& spec, const std::string& plugin_path, bool listen, std::string& error);
@@ -81,6 +86,7 @@ class Host {
 
  private:
   session::HostContext context_;
+  bool allow_insecure_plugins_;
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
   std::vector<std::unique_ptr<session::Device>> devices_;
   std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs

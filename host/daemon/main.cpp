@@ -31,21 +31,23 @@ using bentos::config::DeviceSpec;
 using ResolvedDevice = bentos::daemon::Host::DeviceConfig;
 
 // Manifests -> devices with their plugin files found; false after printing
-// every problem.
+// every problem (also added to `problems`, when given).
 bool resolve_devices(const bentos::config::Options& options, std::vector<ResolvedDevice>& out,
-                     bentos::config::HostSettings& host) {
+                     bentos::config::HostSettings& host, std::vector<std::string>* problems = nullptr) {
   const auto missing = options.config_is_default ? bentos::config::MissingPaths::ignore
                                                  : bentos::config::MissingPaths::error;
   bentos::config::LoadResult loaded = bentos::config::load_manifests(options.config_paths, options.socket_dir, missing);
   bool ok = loaded.ok();
   host = loaded.host;
   for (const auto& e : loaded.errors) bentos::log::error("", e);
+  if (problems) problems->insert(problems->end(), loaded.errors.begin(), loaded.errors.end());
   for (auto& spec : loaded.devices) {
     std::string error;
     const std::string dir = std::filesystem::path(spec.source_file).parent_path().string();
     auto path = bentos::config::find_plugin(spec.plugin, dir, options.plugin_dirs, error);
     if (!path) {
       bentos::log::error("", spec.source_file + ": device '" + spec.name + "': key 'plugin': " + error);
+      if (problems) problems->push_back(spec.source_file + ": device '" + spec.name + "': key 'plugin': " + error);
       ok = false;
       continue;
     }
@@ -55,12 +57,21 @@ bool resolve_devices(const bentos::config::Options& options, std::vector<Resolve
   return ok;
 }
 
-int run_check(const std::vector<ResolvedDevice>& devices, bool manifests_ok) {
+bentos::daemon::Host::Settings make_host_settings(const bentos::config::Options& options,
+                                                  const bentos::config::HostSettings& manifests) {
+  bentos::daemon::Host::Settings settings;
+  settings.max_connections = manifests.max_connections;
+  settings.allow_insecure_plugins = options.allow_insecure_plugins;
+  return settings;
+}
+
+int run_check(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices,
+              const bentos::config::HostSettings& manifests, bool manifests_ok) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int failures = manifests_ok ? 0 : 1;
   {
-    bentos::daemon::Host host(&loop, {});
+    bentos::daemon::Host host(&loop, make_host_settings(options, manifests));
     for (const auto& d : devices) {
       std::string error;
       if (!host.add_device(d.spec, d.plugin_path, /*listen=*/false, error)) {
@@ -85,18 +96,28 @@ struct Signals {
   std::function<void(int)> on_signal;
 };
 
+std::vector<std::string> device_names(const std::vector<ResolvedDevice>& devices) {
+  std::vector<std::string> names;
+  for (const auto& d : devices) names.push_back(d.spec.name);
+  return names;
+}
+
 // Re-reads the manifests and applies them (SIGHUP, or `reload` on the
-// control socket). A configuration with errors changes nothing.
+// control socket). A configuration with errors changes nothing; a device
+// that cannot start is reported in the errors, as at startup, and the
+// others apply. `configured` becomes the devices the manifests now name.
 bentos::daemon::ControlServer::ReloadOutcome reload(const bentos::config::Options& options,
-                                                    bentos::daemon::Host& host) {
+                                                    bentos::daemon::Host& host,
+                                                    std::vector<std::string>& configured) {
   bentos::daemon::ControlServer::ReloadOutcome out;
   std::vector<ResolvedDevice> devices;
   bentos::config::HostSettings settings;
-  if (!resolve_devices(options, devices, settings)) {
-    out.errors.push_back("the configuration has errors (see the log); nothing changed");
+  if (!resolve_devices(options, devices, settings, &out.errors)) {
+    out.rejected = true;
     bentos::log::error("", "reload: the configuration has errors; nothing changed");
     return out;
   }
+  configured = device_names(devices);
   auto report = host.reload(devices);
   const auto names = [](const std::vector<std::string>& v) {
     std::string s;
@@ -158,9 +179,28 @@ class ShutdownGuard {
 
 constexpr std::chrono::milliseconds kShutdownBound{5000};
 
-std::string serving_status(bentos::daemon::Host& host) {
+// The configured devices that are not running: their plugin was refused
+// (trust, ABI), its create() failed, or their socket could not be bound.
+std::vector<std::string> skipped_devices(bentos::daemon::Host& host, const std::vector<std::string>& configured) {
+  std::vector<std::string> skipped;
+  for (const auto& name : configured) {
+    bool running = false;
+    for (auto* d : host.devices()) running = running || d->name() == name;
+    if (!running) skipped.push_back(name);
+  }
+  return skipped;
+}
+
+// systemd's STATUS=: "serving 5 devices", or "serving 5 devices; skipped
+// 1: kv (see the log)" so `systemctl status` shows what did not start.
+std::string serving_status(bentos::daemon::Host& host, const std::vector<std::string>& configured) {
   const size_t n = host.devices().size();
-  return "serving " + std::to_string(n) + (n == 1 ? " device" : " devices");
+  std::string status = "serving " + std::to_string(n) + (n == 1 ? " device" : " devices");
+  const auto skipped = skipped_devices(host, configured);
+  if (skipped.empty()) return status;
+  status += "; skipped " + std::to_string(skipped.size()) + ":";
+  for (size_t i = 0; i < skipped.size(); ++i) status += (i ? ", " : " ") + skipped[i];
+  return status + " (see the log)";
 }
 
 // The unix socket files the host listens on (the guard removes them if
@@ -187,12 +227,13 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   uv_loop_init(&loop);
   bentos::daemon::SdNotifier notifier;
   ShutdownGuard guard;  // outlives the host: it may have to name a device the host is stopping
-  auto host = std::make_unique<bentos::daemon::Host>(&loop, bentos::daemon::Host::Settings{settings.max_connections});
+  auto host = std::make_unique<bentos::daemon::Host>(&loop, make_host_settings(options, settings));
+  std::vector<std::string> configured = device_names(devices);
   // A reload, framed for systemd: RELOADING=1 before, READY=1 after.
-  const auto notified_reload = [&options, &host, &notifier] {
+  const auto notified_reload = [&options, &host, &notifier, &configured] {
     notifier.reloading();
-    auto outcome = reload(options, *host);
-    notifier.ready(serving_status(*host));
+    auto outcome = reload(options, *host, configured);
+    notifier.ready(serving_status(*host, configured));
     return outcome;
   };
   // The control socket first: once a device socket accepts, it answers too.
@@ -206,8 +247,9 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
       bentos::log::warn("", error + "; going on without a control socket (--control-socket PATH or none)");
     } else if (!control) {
       bentos::log::error("", error);
-      host->stop();
+      host.reset();
       uv_run(&loop, UV_RUN_DEFAULT);
+      uv_loop_close(&loop);
       return 1;
     }
   }
@@ -240,26 +282,40 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
     uv_signal_start(handle, on_signal, signum);
   }
 
+  // A device that cannot start (its plugin refused or its create()
+  // failed, its socket unusable) is reported and skipped: one broken
+  // driver must not take the others down. Only when none of the configured
+  // devices starts does the host give up, so a broken deployment fails
+  // visibly instead of running empty.
   for (const auto& d : devices) {
     std::string error;
     if (!host->add_device(d.spec, d.plugin_path, /*listen=*/true, error)) {
-      bentos::log::error("", error);
-      close_signals();
-      control.reset();
-      host->stop();
-      uv_run(&loop, UV_RUN_DEFAULT);
-      return 1;
+      bentos::log::error(d.spec.name, "skipped: " + error);
     }
+  }
+  if (!devices.empty() && host->devices().empty()) {
+    bentos::log::error("", "not starting: none of the " + std::to_string(devices.size()) +
+                               " configured device(s) could start (see above)");
+    close_signals();
+    control.reset();
+    host.reset();
+    uv_run(&loop, UV_RUN_DEFAULT);  // the handles' close callbacks
+    uv_loop_close(&loop);
+    return 1;
   }
   for (auto* d : host->devices()) {
     bentos::log::info(d->name(), "serving on " + d->endpoint_uri() + " (plugin " + d->library().name() + " " +
                                      d->library().version() + ", " +
                                      bentos::patterns::pattern_name(d->library().pattern()) + ")");
   }
+  const auto skipped = skipped_devices(*host, configured);
+  std::string skipped_text;
+  for (const auto& name : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + name;
   bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
-                            std::to_string(devices.size()) + " device(s)");
+                            std::to_string(host->devices().size()) + " device(s)" +
+                            (skipped.empty() ? "" : "; skipped " + std::to_string(skipped.size()) + ": " + skipped_text));
   // Every socket listens: tell systemd (Type=notify).
-  notifier.ready(serving_status(*host));
+  notifier.ready(serving_status(*host, configured));
   notifier.start_watchdog(&loop);
 
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -293,7 +349,7 @@ int main(int argc, char** argv) {
   std::vector<ResolvedDevice> devices;
   bentos::config::HostSettings host_settings;
   const bool manifests_ok = resolve_devices(options, devices, host_settings);
-  if (options.check) return run_check(devices, manifests_ok);
+  if (options.check) return run_check(options, devices, host_settings, manifests_ok);
   if (!manifests_ok) {
     bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
     return 1;

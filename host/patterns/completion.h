@@ -2,6 +2,7 @@
 // services table (complete_bytes, complete_count, ...). Plain value type.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 
@@ -31,5 +32,17 @@ struct Completion {
 };
 
 const char* completion_kind_name(Completion::Kind kind);
+
+// Linux error numbers run from 1 to 4095 (the kernel's MAX_ERRNO).
+inline constexpr int64_t kMaxErrno = 4095;
+
+// True when `code` is a failure as the plugin ABI writes it: a negative
+// errno, -1 to -4095. 0, a positive value (a forgotten minus) or an absurd
+// one (-100000, INT32_MIN) is a plugin bug.
+inline bool is_negative_errno(int64_t code) { return code < 0 && code >= -kMaxErrno; }
+
+// The positive errno the wire carries for a plugin's failure code: -code
+// when it is a negative errno, else EIO (the caller logs the bug).
+inline int32_t wire_errno(int64_t code) { return is_negative_errno(code) ? static_cast<int32_t>(-code) : EIO; }
 
 }  // namespace bentos::patterns

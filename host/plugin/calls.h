@@ -27,8 +27,10 @@ HandleTable<PendingCall>& call_table();
 
 // Any thread. Routes `answer` to the call's deliver(); returns 0, or -ESTALE
 // (logged) when the call was already answered, timed out or was forgotten
-// because its connection closed.
-int32_t complete_call(bentos_call* call, patterns::Completion&& answer);
+// because its connection closed. A non-empty `plugin_bug` (what was wrong
+// with the completion, already corrected in `answer`) is logged as a
+// warning naming the call's device.
+int32_t complete_call(bentos_call* call, patterns::Completion&& answer, const std::string& plugin_bug = {});
 
 // The services table given to every plugin instance.
 const bentos_host_services* host_services();

@@ -37,7 +37,7 @@ HandleTable<PendingCall>& call_table() {
   return table;
 }
 
-int32_t complete_call(bentos_call* call, Completion&& answer) {
+int32_t complete_call(bentos_call* call, Completion&& answer, const std::string& plugin_bug) {
   const uint64_t id = id_from_handle(call);
   std::shared_ptr<PendingCall> pending = call_table().take(id);
   if (!pending) {
@@ -46,6 +46,7 @@ int32_t complete_call(bentos_call* call, Completion&& answer) {
                             ") but it was already answered, timed out, or its connection closed; dropped");
     return -ESTALE;
   }
+  if (!plugin_bug.empty()) log::warn(pending->device, "plugin " + plugin_bug);
   auto task = [pending, answer = std::move(answer)]() mutable { pending->deliver(std::move(answer)); };
   if (!pending->inbox->post(std::move(task))) {
     log::debug(pending->device, "completion after shutdown began; dropped");
@@ -97,11 +98,17 @@ int32_t svc_complete_poll(bentos_call* call, uint32_t revents) {
   return complete_call(call, std::move(c));
 }
 
-// any thread. Accepts -errno (the convention) and, forgivingly, +errno.
+// any thread. Anything but -1..-4095 is a plugin bug: 0 ("failed with
+// success"), a positive errno (the sign forgotten: a client must not see a
+// code that may mean something else) or an absurd one. It answers EIO and
+// is logged.
 int32_t svc_complete_error(bentos_call* call, int32_t negative_errno) {
-  int32_t err = negative_errno < 0 ? -negative_errno : negative_errno;
-  if (err == 0) err = EIO;  // "failed with success" is a plugin bug
-  return complete_call(call, Completion::error(err));
+  std::string bug;
+  if (!patterns::is_negative_errno(negative_errno)) {
+    bug = "completed a call with complete_error(" + std::to_string(negative_errno) +
+          "), not a negative errno (-1 to -4095); answering EIO";
+  }
+  return complete_call(call, Completion::error(patterns::wire_errno(negative_errno)), bug);
 }
 
 // any thread. P1 output for one session.

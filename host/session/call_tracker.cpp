@@ -51,8 +51,11 @@ void CallTracker::returned(bentos_call* call, int64_t rc, const char* callback) 
                            " after answering its call; the return value is ignored");
     return;
   }
-  const int64_t err = -rc;
-  pending->deliver(Completion::error(err > 4095 ? EIO : static_cast<int32_t>(err)));
+  if (!patterns::is_negative_errno(rc)) {
+    log::warn(device_, std::string("plugin ") + callback + " returned " + std::to_string(rc) +
+                           ", not a negative errno (-1 to -4095); answering EIO");
+  }
+  pending->deliver(Completion::error(patterns::wire_errno(rc)));
 }
 
 void CallTracker::finished(uint64_t link_id, uint64_t call_id) {

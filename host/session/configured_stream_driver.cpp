@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "patterns/completion.h"
 #include "patterns/pattern.h"
 #include "plugin/targets.h"
 #include "session/parked_responders.h"
@@ -41,20 +42,25 @@ class CycleHandle : public plugin::CycleTarget {
  public:
   CycleHandle(std::weak_ptr<ConfiguredStreamDriver*> driver, std::weak_ptr<ConfiguredSession> session,
               std::shared_ptr<plugin::LoopInbox> inbox, uint64_t cycle,
-              std::shared_ptr<std::atomic<uint64_t>> outstanding, uint64_t max_buffered)
+              std::shared_ptr<std::atomic<uint64_t>> outstanding, uint64_t max_buffered,
+              std::shared_ptr<std::atomic<uint64_t>> refusals)
       : driver_(std::move(driver)),
         session_(std::move(session)),
         inbox_(std::move(inbox)),
         cycle_(cycle),
         outstanding_(std::move(outstanding)),
-        max_buffered_(max_buffered) {}
+        max_buffered_(max_buffered),
+        refusals_(std::move(refusals)) {}
 
   int32_t yield(const void* data, uint64_t len) override {
     if (cancelled.load()) return -ECANCELED;
     // max_buffered_bytes: refused (would block) unless nothing is queued.
     uint64_t queued = outstanding_->load();
     do {
-      if (queued > 0 && queued + len > max_buffered_) return -EAGAIN;
+      if (queued > 0 && queued + len > max_buffered_) {
+        refusals_->fetch_add(1, std::memory_order_relaxed);
+        return -EAGAIN;
+      }
     } while (!outstanding_->compare_exchange_weak(queued, queued + len));
     std::string record(static_cast<const char*>(data), len);
     post([record = std::move(record)](ConfiguredStreamDriver& d, const std::shared_ptr<ConfiguredSession>& s,
@@ -64,7 +70,12 @@ class CycleHandle : public plugin::CycleTarget {
 
   int32_t end(int32_t negative_errno) override {
     if (cancelled.load()) return 0;
-    const int32_t error = negative_errno < 0 ? -negative_errno : negative_errno;
+    // 0 or -1..-4095; anything else is a plugin bug that ends the cycle EIO.
+    const int32_t error = negative_errno == 0 ? 0 : patterns::wire_errno(negative_errno);
+    if (negative_errno != 0 && !patterns::is_negative_errno(negative_errno)) {
+      log::warn("plugin", "end(" + std::to_string(negative_errno) + ") on a stream of cycle " +
+                              std::to_string(cycle_) + ": not 0 or a negative errno (-1 to -4095); ending it EIO");
+    }
     post([error](ConfiguredStreamDriver& d, const std::shared_ptr<ConfiguredSession>& s, uint64_t cycle) {
       d.on_end(s, cycle, error);
     });
@@ -89,6 +100,7 @@ class CycleHandle : public plugin::CycleTarget {
   uint64_t cycle_;
   std::shared_ptr<std::atomic<uint64_t>> outstanding_;
   uint64_t max_buffered_;
+  std::shared_ptr<std::atomic<uint64_t>> refusals_;  // the device's DeviceStats::buffer_full
 };
 
 namespace {
@@ -113,9 +125,9 @@ ConfiguredStreamDriver::ConfiguredStreamDriver(const DriverContext& ctx)
 
 ConfiguredStreamDriver::~ConfiguredStreamDriver() = default;
 
-void ConfiguredStreamDriver::on_strand(const std::shared_ptr<ConfiguredSession>& s, std::function<int64_t()> work,
-                                       std::function<void(int64_t)> done) {
-  ctx_.exec.submit(s.get(), std::move(work), done ? std::move(done) : [](int64_t) {});
+void ConfiguredStreamDriver::on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op,
+                                       std::function<int64_t()> work, std::function<void(int64_t)> done) {
+  ctx_.exec.submit(s.get(), op, std::move(work), done ? std::move(done) : [](int64_t) {});
 }
 
 void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responder r) {
@@ -144,7 +156,11 @@ void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responde
 void ConfiguredStreamDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
   auto s = std::static_pointer_cast<ConfiguredSession>(base);
   switch (req.kind) {
-    case OpKind::write: return apply(s, s->machine.write(req.data), &r, false);
+    case OpKind::write: {
+      P4Step step = s->machine.write(req.data);
+      if (step.reply) ctx_.stats.machine_answered_write(*step.reply);
+      return apply(s, std::move(step), &r, false);
+    }
     case OpKind::flush:
     case OpKind::fsync: return apply(s, tracked(*s, 0, [&] { return s->machine.flush(); }), &r, true);
     case OpKind::read: {
@@ -175,7 +191,7 @@ void ConfiguredStreamDriver::apply(const std::shared_ptr<ConfiguredSession>& s, 
   if (step.drain && ops_.on_drain) {
     void* inst = ctx_.plugin_instance();
     auto drain = ops_.on_drain;
-    ctx_.run_detached(s.get(), [=] { drain(inst, s->state); });
+    ctx_.run_detached(s.get(), "on_drain", [=] { drain(inst, s->state); });
   }
   if (step.submit) start_process(s, std::move(step.records), step.cycle, flush_waits ? trigger : nullptr);
 }
@@ -184,7 +200,7 @@ void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSessi
                                            std::vector<std::string>&& records, uint64_t cycle,
                                            const Responder* flush_trigger) {
   auto handle = std::make_shared<CycleHandle>(self_, s, ctx_.inbox, cycle, s->outstanding,
-                                             ctx_.spec.limits.max_buffered_bytes);
+                                             ctx_.spec.limits.max_buffered_bytes, ctx_.stats.buffer_full);
   const uint64_t stream_id = plugin::cycle_targets().add(handle);
   s->cycle = handle;
   s->stream_id = stream_id;
@@ -196,7 +212,7 @@ void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSessi
   std::optional<Responder> flush_reply;
   if (flush_trigger) flush_reply = *flush_trigger;
   on_strand(
-      s,
+      s, "process",
       [=]() -> int64_t {
         std::vector<bentos_bytes> views;
         views.reserve(input->size());
@@ -237,7 +253,7 @@ void ConfiguredStreamDriver::cancel_cycle(const std::shared_ptr<ConfiguredSessio
   if (!ops_.on_cancel) return;
   void* inst = ctx_.plugin_instance();
   auto on_cancel = ops_.on_cancel;
-  ctx_.run_detached(s.get(),
+  ctx_.run_detached(s.get(), "on_cancel",
                     [=] { on_cancel(inst, s->state, plugin::handle_from_id<bentos_stream>(stream_id)); });
 }
 
@@ -245,7 +261,7 @@ void ConfiguredStreamDriver::reset_config(const std::shared_ptr<ConfiguredSessio
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
   const std::string device = ctx_.device();
-  ctx_.run_detached(s.get(), [=] {
+  ctx_.run_detached(s.get(), "config_default", [=] {
     if (ops.config_free && s->config) ops.config_free(inst, s->config);
     s->config = nullptr;
     if (ops.config_default && ops.config_default(inst, &s->config) < 0) {
@@ -284,7 +300,7 @@ void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<Conf
   // config ioctls in a row each build on the one before (§6 routing 2).
   const bool writable = s->machine.config_writable();
   on_strand(
-      s,
+      s, "config_apply",
       [=]() -> int64_t {
         void* fresh = nullptr;
         const int32_t rc = ops.config_apply(inst, s->config, cmd, reinterpret_cast<const uint8_t*>(in->data()),
@@ -295,7 +311,12 @@ void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<Conf
       },
       [=, this](int64_t rc) {
         if (rc == -ENOTTY) return query(link_id, s, in, cmd, out_size, r);  // not the codec's
-        if (rc < 0) return r.send(Reply::error(static_cast<int32_t>(-rc)));
+        if (rc < 0) {
+          if (!patterns::is_negative_errno(rc))
+            log::warn(ctx_.device(), "plugin config_apply returned " + std::to_string(rc) +
+                                         ", not a negative errno (-1 to -4095); answering EIO");
+          return r.send(Reply::error(patterns::wire_errno(rc)));
+        }
         if (!writable) return r.send(Reply::error(EBUSY));
         s->machine.config_stored();
         r.send(Reply::ioctl_result(0));
@@ -321,7 +342,7 @@ void ConfiguredStreamDriver::query(uint64_t link_id, const std::shared_ptr<Confi
   auto on_query = ops_.on_query;
   std::shared_ptr<CallTracker> calls = ctx_.calls;
   on_strand(
-      s,
+      s, "on_query",
       [=]() -> int64_t {
         return on_query(inst, s->state, s->config, call, cmd, reinterpret_cast<const uint8_t*>(in->data()),
                         in->size(), out_size);
@@ -349,7 +370,7 @@ void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base, bool a
   if (step.cancel) cancel_cycle(s);
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;
-  ctx_.run_detached(s.get(), [=] {
+  ctx_.run_detached(s.get(), "session_end", [=] {
     if (!s->started) return;  // the start failed (or never ran): nothing to end
     if (ops.session_end) ops.session_end(inst, s->state);
     if (ops.config_free && s->config) ops.config_free(inst, s->config);

@@ -51,7 +51,7 @@ class ConfiguredStreamDriver : public PatternDriver {
              uint32_t cmd, uint64_t out_size, Responder r);
   void finish(const std::shared_ptr<Session>& s, bool answer_parked);
   // Runs a plugin callback on the session's strand.
-  void on_strand(const std::shared_ptr<ConfiguredSession>& s, std::function<int64_t()> work,
+  void on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op, std::function<int64_t()> work,
                  std::function<void(int64_t)> done = {});
 
   DriverContext ctx_;

@@ -1,6 +1,6 @@
 // What every pattern driver of a device needs: the plugin instance, the
-// call tracker, the executor its callbacks run on, and the device's spec
-// (limits, read_when_empty).
+// call tracker, the executor its callbacks run on, the device's spec
+// (limits, read_when_empty) and its stats (limit counters).
 //
 // Owned by the Device, which outlives its driver; loop thread only.
 #pragma once
@@ -9,11 +9,14 @@
 #include <memory>
 
 #include "config/manifest.h"
+#include "patterns/completion.h"
 #include "plugin/instance.h"
 #include "plugin/loop_inbox.h"
 #include "session/call_tracker.h"
+#include "session/device_stats.h"
 #include "session/executor.h"
 #include "session/link.h"
+#include "util/log.h"
 
 namespace bentos::session {
 
@@ -23,6 +26,7 @@ struct DriverContext {
   Executor& exec;
   const config::DeviceSpec& spec;
   std::shared_ptr<plugin::LoopInbox> inbox;
+  DeviceStats& stats;
 
   void* plugin_instance() const { return instance.handle(); }
 
@@ -35,27 +39,30 @@ struct DriverContext {
     link.put(s);
     std::weak_ptr<Link> weak_link = r.link;
     exec.submit(
-        s.get(),
+        s.get(), "session_start",
         [s, start = std::move(start)]() -> int64_t {
           const int32_t rc = start();
           s->started = rc >= 0;
           return rc;
         },
-        [s, r, weak_link, on_failure = std::move(on_failure)](int64_t rc) {
+        [s, r, weak_link, on_failure = std::move(on_failure), device = device()](int64_t rc) {
           if (rc >= 0) return r.send(wire::Reply::opened());
           s->ended = true;  // nothing to end: the start failed
           if (on_failure) on_failure();
           if (auto l = weak_link.lock()) l->drop(s);
-          r.send(wire::Reply::error(static_cast<int32_t>(-rc)));
+          if (!patterns::is_negative_errno(rc))
+            log::warn(device, "plugin session_start returned " + std::to_string(rc) +
+                                  ", not a negative errno (-1 to -4095); answering EIO");
+          r.send(wire::Reply::error(patterns::wire_errno(rc)));
         });
   }
 
   // Runs a plugin callback whose result nobody waits for (session_end,
   // on_writable, on_drain, on_cancel...) on `strand`, in order with the
   // strand's other callbacks.
-  void run_detached(StrandKey strand, std::function<void()> callback) const {
+  void run_detached(StrandKey strand, const char* op, std::function<void()> callback) const {
     exec.submit(
-        strand,
+        strand, op,
         [callback = std::move(callback)]() -> int64_t {
           callback();
           return 0;

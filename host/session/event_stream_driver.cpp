@@ -75,7 +75,7 @@ void EventStreamDriver::open(Link& link, const wire::Request& req, Responder r) 
   void* inst = ctx_.plugin_instance();
   auto activate = ops_.on_activate;
   ctx_.exec.submit(
-      this, [=]() -> int64_t { return activate(inst); }, [this](int64_t rc) { activated(rc); });
+      this, "on_activate", [=]() -> int64_t { return activate(inst); }, [this](int64_t rc) { activated(rc); });
 }
 
 void EventStreamDriver::activated(int64_t rc) {
@@ -145,7 +145,7 @@ void EventStreamDriver::remove_listener(const std::shared_ptr<Session>& base, bo
   auto deactivate = ops_.on_deactivate;
   const std::string device = ctx_.device();
   ctx_.exec.submit(
-      this, [=]() -> int64_t { return deactivate(inst); },
+      this, "on_deactivate", [=]() -> int64_t { return deactivate(inst); },
       [device](int64_t rc) {
         if (rc < 0) log::warn(device, "on_deactivate failed (" + std::to_string(rc) + "); ignored");
       });

@@ -28,7 +28,7 @@ class EventStreamDriver : public PatternDriver {
   void release(Link& link, std::shared_ptr<Session> s, const wire::Request& req, Responder r) override;
   void end(std::shared_ptr<Session> s) override;
 
-  uint64_t dropped_events() const { return core_->hub.dropped(); }
+  uint64_t dropped_events() const override { return core_->hub.dropped(); }
 
   // State shared with the emit target (which outlives nothing: it holds a
   // weak reference). Loop thread only, except `sequence`.

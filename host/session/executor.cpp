@@ -8,32 +8,42 @@
 
 namespace bentos::session {
 
-int64_t run_plugin_callback(const std::function<int64_t()>& work) noexcept {
+int64_t run_plugin_callback(const std::string& device, const char* op, const std::function<int64_t()>& work) noexcept {
   try {
     return work();
   } catch (const std::exception& e) {
-    log::error("plugin", std::string("a callback threw a C++ exception (") + e.what() +
-                             "); it never crosses the C ABI: answering EIO");
+    log::error(device, std::string("callback ") + op + " threw a C++ exception (" + e.what() +
+                           "); it never crosses the C ABI: answering EIO");
   } catch (...) {
-    log::error("plugin", "a callback threw a non-standard C++ exception; answering EIO");
+    log::error(device, std::string("callback ") + op + " threw a non-standard C++ exception; answering EIO");
   }
   return -EIO;
 }
 
-WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox)
-    : inbox_(std::move(inbox)) {
+void LoopExecutor::submit(StrandKey, const char* op, std::function<int64_t()> work,
+                          std::function<void(int64_t)> done) {
+  const auto start = SlowCallbackLog::Clock::now();
+  const int64_t result = run_plugin_callback(device_, op, work);
+  const auto end = SlowCallbackLog::Clock::now();
+  if (std::string line = slow_.note(op, end - start, end); !line.empty()) log::warn(device_, line);
+  done(result);
+}
+
+WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device)
+    : inbox_(std::move(inbox)), device_(std::move(device)) {
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
 
 WorkerExecutor::~WorkerExecutor() { close(); }
 
-void WorkerExecutor::submit(StrandKey strand, std::function<int64_t()> work, std::function<void(int64_t)> done) {
+void WorkerExecutor::submit(StrandKey strand, const char* op, std::function<int64_t()> work,
+                            std::function<void(int64_t)> done) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing_) return;
     Strand& s = strands_[strand];
-    s.tasks.push_back({std::move(work), std::move(done)});
+    s.tasks.push_back({op, std::move(work), std::move(done)});
     if (s.running || s.tasks.size() > 1) return;  // already queued or running
     ready_.push_back(strand);
   }
@@ -60,7 +70,7 @@ void WorkerExecutor::worker_loop() {
     Task task = std::move(strand.tasks.front());
     strand.tasks.pop_front();
     lock.unlock();
-    const int64_t result = run_plugin_callback(task.work);
+    const int64_t result = run_plugin_callback(device_, task.op, task.work);
     // The answer goes back to the loop; the inbox keeps submission order.
     std::weak_ptr<int> alive = alive_;
     inbox_->post([alive, done = std::move(task.done), result] {

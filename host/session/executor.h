@@ -8,6 +8,9 @@
 // `done` runs on the loop thread with the callback's result, in order per
 // strand.
 //
+// Every callback is named by its op ("on_request", "read"...) so that log
+// lines about it (an exception, a slow callback) say which one it was.
+//
 // Owned by its Device. submit() and close() are loop-thread only.
 #pragma once
 
@@ -17,11 +20,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "plugin/loop_inbox.h"
+#include "session/slow_callbacks.h"
 
 namespace bentos::session {
 
@@ -30,39 +35,51 @@ using StrandKey = const void*;  // a session's address, or the device's
 class Executor {
  public:
   virtual ~Executor() = default;
-  // Runs `work` (a plugin callback), then `done(result)` on the loop thread.
-  virtual void submit(StrandKey strand, std::function<int64_t()> work, std::function<void(int64_t)> done) = 0;
+  // Runs `work` (the plugin callback `op`, a static string), then
+  // `done(result)` on the loop thread.
+  virtual void submit(StrandKey strand, const char* op, std::function<int64_t()> work,
+                      std::function<void(int64_t)> done) = 0;
   // True when callbacks run inline on the loop thread.
   virtual bool inline_on_loop() const = 0;
   // Stops accepting work and waits for running callbacks to return.
   virtual void close() = 0;
 };
 
-// Runs one plugin callback. A C++ exception escaping the plugin (one not
-// written with driver.hpp, or a bug in it) must not take the host down
-// (behavior.md §1.9): it is logged and the callback counts as -EIO.
-int64_t run_plugin_callback(const std::function<int64_t()>& work) noexcept;
+// Runs one plugin callback of `device`. A C++ exception escaping the
+// plugin (one not written with driver.hpp, or a bug in it) must not take
+// the host down (behavior.md §1.9): it is logged and the callback counts as
+// -EIO.
+int64_t run_plugin_callback(const std::string& device, const char* op, const std::function<int64_t()>& work) noexcept;
 
 class LoopExecutor : public Executor {
  public:
-  void submit(StrandKey, std::function<int64_t()> work, std::function<void(int64_t)> done) override {
-    done(run_plugin_callback(work));
-  }
+  explicit LoopExecutor(std::string device = "plugin") : device_(std::move(device)) {}
+  // Runs the callback now and warns when it held the loop too long
+  // (SlowCallbackLog).
+  void submit(StrandKey, const char* op, std::function<int64_t()> work, std::function<void(int64_t)> done) override;
   bool inline_on_loop() const override { return true; }
   void close() override {}
+
+ private:
+  std::string device_;
+  SlowCallbackLog slow_;
 };
 
 class WorkerExecutor : public Executor {
  public:
-  WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox);
+  // Workers may block (that is what they are for), so their callbacks are
+  // not timed.
+  WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device = "plugin");
   ~WorkerExecutor() override;
 
-  void submit(StrandKey strand, std::function<int64_t()> work, std::function<void(int64_t)> done) override;
+  void submit(StrandKey strand, const char* op, std::function<int64_t()> work,
+              std::function<void(int64_t)> done) override;
   bool inline_on_loop() const override { return false; }
   void close() override;
 
  private:
   struct Task {
+    const char* op;
     std::function<int64_t()> work;
     std::function<void(int64_t)> done;
   };
@@ -73,6 +90,7 @@ class WorkerExecutor : public Executor {
   void worker_loop();
 
   std::shared_ptr<plugin::LoopInbox> inbox_;
+  const std::string device_;
   // Results queued in the inbox after close() must not reach a device that
   // is gone: each holds a weak reference to this token.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

@@ -38,7 +38,7 @@ bentos_call* RawDriver::start_call(uint64_t link_id, OpKind op, uint64_t read_si
 void RawDriver::run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback) {
   std::shared_ptr<CallTracker> calls = ctx_.calls;
   ctx_.exec.submit(
-      strand, [callback = std::move(callback)]() -> int64_t { return callback(); },
+      strand, name, [callback = std::move(callback)]() -> int64_t { return callback(); },
       [calls, call, name](int64_t rc) { calls->returned(call, rc, name); });
 }
 

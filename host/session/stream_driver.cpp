@@ -1,8 +1,10 @@
 #include "session/stream_driver.h"
 
+#include <atomic>
 #include <cerrno>
 #include <mutex>
 
+#include "patterns/completion.h"
 #include "patterns/pattern.h"
 #include "patterns/stream.h"
 #include "plugin/targets.h"
@@ -30,7 +32,10 @@ struct StreamSessionState : Session, plugin::PushTarget, std::enable_shared_from
       std::lock_guard<std::mutex> lock(mutex);
       result = machine.push(std::string_view(static_cast<const char*>(data), len));
     }
-    if (!result.accepted) return -EAGAIN;
+    if (!result.accepted) {
+      buffer_full->fetch_add(1, std::memory_order_relaxed);
+      return -EAGAIN;
+    }
     if (!result.answers.empty()) {
       // Parked reads were served: their replies go out on the loop thread.
       // The task keeps the session alive: a release may come first, and the
@@ -45,6 +50,7 @@ struct StreamSessionState : Session, plugin::PushTarget, std::enable_shared_from
   std::mutex mutex;
   patterns::StreamSession machine;  // guarded by mutex
   std::shared_ptr<plugin::LoopInbox> inbox;
+  std::shared_ptr<std::atomic<uint64_t>> buffer_full;  // the device's DeviceStats::buffer_full
   void* state = nullptr;       // the plugin's per-session pointer
   uint64_t push_handle = 0;    // this session's bentos_session id
   ParkedResponders parked;     // loop thread only
@@ -64,6 +70,7 @@ void StreamDriver::open(Link& link, const wire::Request& req, Responder r) {
   auto s = std::make_shared<StreamSessionState>(req.fh, link.id(), empty_read_mode(ctx_.spec),
                                                 (req.flags & patterns::kONonblock) != 0,
                                                 ctx_.spec.limits.max_buffered_bytes, ctx_.inbox);
+  s->buffer_full = ctx_.stats.buffer_full;
   s->push_handle = plugin::push_targets().add(s);
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(),
                                  plugin::handle_from_id<bentos_session>(s->push_handle)};
@@ -83,12 +90,17 @@ void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request
       auto on_data = ops_.on_data;
       const std::string device = ctx_.device();
       return ctx_.exec.submit(
-          s.get(),
+          s.get(), "on_data",
           [=]() -> int64_t {
             return on_data(inst, s->state, reinterpret_cast<const uint8_t*>(data->data()), data->size());
           },
           [r, data, device](int64_t consumed) {
-            if (consumed < 0) return r.send(Reply::error(consumed < -4095 ? EIO : static_cast<int32_t>(-consumed)));
+            if (consumed < 0) {
+              if (!patterns::is_negative_errno(consumed))
+                log::warn(device, "plugin on_data returned " + std::to_string(consumed) +
+                                      ", not a negative errno (-1 to -4095); answering EIO");
+              return r.send(Reply::error(patterns::wire_errno(consumed)));
+            }
             if (static_cast<uint64_t>(consumed) > data->size()) {
               log::warn(device, "on_data consumed " + std::to_string(consumed) + " of " +
                                     std::to_string(data->size()) + " bytes; reporting " +
@@ -114,7 +126,7 @@ void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request
       if (notice && ops_.on_writable) {
         void* inst = ctx_.plugin_instance();
         auto on_writable = ops_.on_writable;
-        ctx_.run_detached(s.get(), [=] { on_writable(inst, s->state); });
+        ctx_.run_detached(s.get(), "on_writable", [=] { on_writable(inst, s->state); });
       }
       return;
     }
@@ -145,7 +157,7 @@ void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_park
   // queued there (on workers), so output pushed by a write that came before
   // the release still reaches the reads parked before it.
   ctx_.exec.submit(
-      s.get(),
+      s.get(), "session_end",
       [=]() -> int64_t {
         if (s->started && end_fn) end_fn(inst, s->state);
         // Here rather than in the answer below, which a stopping device

@@ -36,7 +36,11 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   auto s = std::static_pointer_cast<WriteReadSessionState>(base);
   patterns::WriteReadStep step;
   switch (req.kind) {
-    case OpKind::write: return r.send(s->machine.write(req.data));
+    case OpKind::write: {
+      Reply reply = s->machine.write(req.data);
+      ctx_.stats.machine_answered_write(reply);
+      return r.send(std::move(reply));
+    }
     case OpKind::poll: return r.send(Reply::polled(s->machine.poll()));
     case OpKind::fsync: return r.send(Reply::empty());
     case OpKind::ioctl: return r.send(Reply::error(ENOSYS));
@@ -52,7 +56,7 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   auto on_request = ops_.on_request;
   std::shared_ptr<CallTracker> calls = ctx_.calls;
   ctx_.exec.submit(
-      s.get(),
+      s.get(), "on_request",
       [=]() -> int64_t {
         return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request->data()), request->size());
       },
@@ -73,7 +77,7 @@ void WriteReadDriver::end_plugin_session(const std::shared_ptr<Session>& base) {
   if (!ops_.session_end) return;
   void* inst = ctx_.plugin_instance();
   auto end_fn = ops_.session_end;
-  ctx_.run_detached(s.get(), [=] {
+  ctx_.run_detached(s.get(), "session_end", [=] {
     if (s->started) end_fn(inst, s->state);
   });
 }

@@ -83,8 +83,9 @@ TEST_CASE("--check reports each refused plugin and exits 1; a good configuration
     {"name": "kvbad", "plugin": "kv.so", "config": {"strcit": true}}
   ]})");
   std::string out;
-  const std::vector<std::string> dirs = {"--plugin-dir", bentos::test::plugin_dir(), "--plugin-dir", test_plugin_dir(),
-                                         "--socket-dir", dir + "/run"};
+  std::vector<std::string> dirs = {"--plugin-dir", bentos::test::plugin_dir(), "--plugin-dir", test_plugin_dir(),
+                                   "--socket-dir", dir + "/run"};
+  for (const auto& a : bentos::test::trust_args()) dirs.push_back(a);  // a group-writable checkout
   auto args = dirs;
   args.insert(args.end(), {"--config", dir + "/bad.json", "--check"});
   CHECK(bentos::test::run_daemon_once(args, out) == 1);

@@ -8,6 +8,11 @@
  *              "badkind"  completed with complete_count: the wrong kind for
  *                         a read, which the host must answer EIO
  *              "thread"   "threaded", from a thread 50 ms later
+ *              "sleep:MS" "slept", after blocking the calling thread (the
+ *                         loop) for MS ms: a slow callback
+ *              "errno:N"  complete_error(call, N), N as given: positive,
+ *                         absurd (-100000) or INT32_MIN are plugin bugs
+ *              "return:N" returns N from the callback without completing
  *   ioctl    complete_ioctl(result = live sessions, no data)
  *   poll     POLLIN | POLLOUT
  *   release  frees the buffer; live sessions - 1
@@ -51,6 +56,20 @@ struct late_answer {
 static int holds(const struct probe_session *s, const char *word) {
   size_t n = strlen(word);
   return s->len == n && memcmp(s->data, word, n) == 0;
+}
+
+/* The number after `prefix` when the buffer is "prefix<integer>". */
+static int number_after(const struct probe_session *s, const char *prefix,
+                        long long *out) {
+  size_t n = strlen(prefix);
+  char text[32];
+  char *end = NULL;
+  if (s->len <= n || s->len - n >= sizeof text) return 0;
+  if (memcmp(s->data, prefix, n) != 0) return 0;
+  memcpy(text, s->data + n, (size_t)(s->len - n));
+  text[s->len - n] = '\0';
+  *out = strtoll(text, &end, 10);
+  return end != text && *end == '\0';
 }
 
 static int32_t probe_create(bentos_host *host,
@@ -156,6 +175,7 @@ static int32_t probe_read(void *instance, void *state, bentos_call *call,
                           uint64_t size, int64_t offset) {
   struct probe *self = instance;
   struct probe_session *session = state;
+  long long number = 0;
   (void)offset;
   if (holds(session, "hang")) {
     session->parked = call;
@@ -166,6 +186,19 @@ static int32_t probe_read(void *instance, void *state, bentos_call *call,
     return 0;
   }
   if (holds(session, "thread")) return start_late_answer(self, call, size);
+  if (number_after(session, "sleep:", &number)) {
+    struct timespec delay;
+    delay.tv_sec = (time_t)(number / 1000);
+    delay.tv_nsec = (long)(number % 1000) * 1000000L;
+    nanosleep(&delay, NULL);
+    self->services->complete_bytes(call, "slept", 5);
+    return 0;
+  }
+  if (number_after(session, "errno:", &number)) {
+    self->services->complete_error(call, (int32_t)number);
+    return 0;
+  }
+  if (number_after(session, "return:", &number)) return (int32_t)number;
   self->services->complete_bytes(call, session->data,
                                  size < session->len ? size : session->len);
   return 0;

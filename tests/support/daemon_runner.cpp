@@ -9,6 +9,7 @@
 extern char** environ;
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,8 @@ extern char** environ;
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "plugin/trust.h"
 
 namespace bentos::test {
 
@@ -101,14 +104,28 @@ int wait_exit(pid_t pid, int timeout_ms) {
 }
 
 std::vector<std::string> base_args(const std::string& config, const std::string& socket_dir) {
-  return {daemon_path(), "--config", config, "--plugin-dir", plugin_dir(), "--plugin-dir", test_plugin_dir(),
-          "--socket-dir", socket_dir,
-          // Never the system's default control socket; a test that wants
-          // one names its own, which overrides this.
-          "--control-socket", "none"};
+  std::vector<std::string> args = {daemon_path(), "--config", config, "--plugin-dir", plugin_dir(),
+                                   "--plugin-dir", test_plugin_dir(), "--socket-dir", socket_dir,
+                                   // Never the system's default control socket; a test that wants
+                                   // one names its own, which overrides this.
+                                   "--control-socket", "none"};
+  for (auto& a : trust_args()) args.push_back(a);
+  return args;
 }
 
 }  // namespace
+
+std::vector<std::string> trust_args() {
+  static const std::vector<std::string> args = [] {
+    std::string problem;
+    const std::string probe = test_plugin_dir() + "/probe_raw.so";
+    if (plugin::plugin_file_trusted(probe, ::geteuid(), problem)) return std::vector<std::string>{};
+    std::fprintf(stderr, "note: the build tree fails the host's plugin trust check (%s); integration tests run "
+                 "the host with --allow-insecure-plugins\n", problem.c_str());
+    return std::vector<std::string>{"--allow-insecure-plugins"};
+  }();
+  return args;
+}
 
 DaemonRunner::DaemonRunner(const std::string& devices_json, std::vector<std::string> extra_args,
                            const std::string& reuse_dir, std::vector<std::string> extra_env) {

@@ -72,6 +72,13 @@ std::string daemon_path();
 std::string plugin_dir();       // example plugins
 std::string test_plugin_dir();  // plugins built for tests
 
+// The host's plugin trust check refuses plugins in a group-writable
+// checkout (umask 002) or one owned by another user (tests run as root in
+// a user's tree). So the runner passes {"--allow-insecure-plugins"} only
+// when the build tree fails that check, and {} otherwise, so that a normal
+// tree exercises the check in every test.
+std::vector<std::string> trust_args();
+
 // Runs any program to completion (argv[0] is a path); stdout+stderr in
 // `output`. Returns its exit status, or -1 if it had to be killed.
 int run_program(const std::vector<std::string>& argv, std::string& output, int timeout_ms = 20000);

@@ -1,6 +1,7 @@
 // WorkerExecutor: callbacks of one strand never overlap and run in
 // submission order; strands run in parallel; results come back on the loop
-// thread, in order per strand. LoopExecutor runs inline.
+// thread, in order per strand. LoopExecutor runs inline. SlowCallbackLog:
+// which slow loop callbacks are logged, and how the rate limit works.
 #include <doctest/doctest.h>
 
 #include <uv.h>
@@ -12,15 +13,17 @@
 #include <vector>
 
 #include "session/executor.h"
+#include "session/slow_callbacks.h"
 
 using bentos::session::LoopExecutor;
+using bentos::session::SlowCallbackLog;
 using bentos::session::StrandKey;
 using bentos::session::WorkerExecutor;
 
 TEST_CASE("LoopExecutor runs the work and its done inline") {
   LoopExecutor exec;
   std::vector<int> order;
-  exec.submit(nullptr, [&] { order.push_back(1); return int64_t{7}; }, [&](int64_t r) { order.push_back(static_cast<int>(r)); });
+  exec.submit(nullptr, "op", [&] { order.push_back(1); return int64_t{7}; }, [&](int64_t r) { order.push_back(static_cast<int>(r)); });
   CHECK(order == std::vector<int>{1, 7});
   CHECK(exec.inline_on_loop());
 }
@@ -50,7 +53,7 @@ TEST_CASE("WorkerExecutor: per-strand order and exclusion, parallel strands, res
       for (int s = 0; s < kStrands; ++s) {
         const StrandKey key = &keys[s];
         exec.submit(
-            key,
+            key, "op",
             [&, s, i]() -> int64_t {
               if (running[s].fetch_add(1) != 0) overlap = true;
               const int p = now_parallel.fetch_add(1) + 1;
@@ -96,7 +99,7 @@ TEST_CASE("WorkerExecutor: close() waits for running work and drops results for 
   {
     WorkerExecutor exec(1, inbox);
     int key = 0;
-    exec.submit(&key, [&]() -> int64_t {
+    exec.submit(&key, "op", [&]() -> int64_t {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       finished = true;
       return 0;
@@ -121,7 +124,7 @@ TEST_CASE("WorkerExecutor: close() still runs work already queued (end hooks), t
   {
     WorkerExecutor exec(1, inbox);
     for (int i = 0; i < 3; ++i) {
-      exec.submit(&key, [&]() -> int64_t {
+      exec.submit(&key, "op", [&]() -> int64_t {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         ++ran;
         return 0;
@@ -129,10 +132,34 @@ TEST_CASE("WorkerExecutor: close() still runs work already queued (end hooks), t
     }
     exec.close();
     CHECK(ran.load() == 3);
-    exec.submit(&key, [&]() -> int64_t { ++ran; return 0; }, [](int64_t) {});
+    exec.submit(&key, "op", [&]() -> int64_t { ++ran; return 0; }, [](int64_t) {});
     CHECK(ran.load() == 3);
   }
   inbox->close();
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("SlowCallbackLog: callbacks over 10 ms are reported with their op, then rate-limited for 10 s") {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  SlowCallbackLog log;
+  const SlowCallbackLog::Clock::time_point t0{};
+  CHECK(log.note("read", milliseconds(10), t0).empty());  // at the threshold: fine
+  const std::string first = log.note("on_request", milliseconds(25), t0 + seconds(1));
+  CHECK(first.find("plugin callback on_request took 25 ms on the loop thread") == 0);
+  CHECK(first.find("more slow callback") == std::string::npos);
+  // Within the quiet period: counted, not logged.
+  CHECK(log.note("read", milliseconds(40), t0 + seconds(2)).empty());
+  CHECK(log.note("write", milliseconds(300), t0 + seconds(5)).empty());
+  CHECK(log.note("read", milliseconds(11), t0 + seconds(10)).empty());
+  CHECK(log.note("read", milliseconds(1), t0 + seconds(12)).empty());  // fast: never counted
+  // After it: one line, with the count and the slowest of those held back.
+  const std::string next = log.note("poll", milliseconds(12), t0 + seconds(11) + milliseconds(1));
+  CHECK(next.find("plugin callback poll took 12 ms") == 0);
+  CHECK(next.find("; 3 more slow callback(s) since the last report, the slowest write at 300 ms") !=
+        std::string::npos);
+  CHECK(log.note("poll", milliseconds(12), t0 + seconds(12)).empty());
+  const std::string third = log.note("poll", milliseconds(13), t0 + seconds(30));
+  CHECK(third.find("; 1 more slow callback(s)") != std::string::npos);
 }

@@ -53,7 +53,7 @@ TEST_CASE("a minimal device gets every default") {
   CHECK(d.socket == "unix:///run/bentos/drivers/echo.sock");
   CHECK(d.device_path == "");
   CHECK(d.config_json == "null");
-  CHECK_FALSE(d.socket_mode.has_value());
+  CHECK(d.socket_mode == std::optional<uint32_t>(0660));  // owner and group may connect
   CHECK_FALSE(d.socket_group.has_value());
   CHECK(d.allowed_uids.empty());
   CHECK(d.allowed_gids.empty());
@@ -136,7 +136,10 @@ TEST_CASE("value forms: modes, groups, sockets, config, read_when_empty") {
       {R"("socket_group": 1234)", [](const DeviceSpec& d) { CHECK(d.socket_group == std::optional<std::string>("1234")); }},
       {R"("socket_group": 0)", [](const DeviceSpec& d) { CHECK(d.socket_group == std::optional<std::string>("0")); }},
       {R"("socket": "unix:///run/x.sock")", [](const DeviceSpec& d) { CHECK(d.socket == "unix:///run/x.sock"); }},
-      {R"("socket": "tcp://127.0.0.1:7000")", [](const DeviceSpec& d) { CHECK(d.socket == "tcp://127.0.0.1:7000"); }},
+      {R"("socket": "tcp://127.0.0.1:7000")", [](const DeviceSpec& d) {
+         CHECK(d.socket == "tcp://127.0.0.1:7000");
+         CHECK_FALSE(d.socket_mode.has_value());  // no file, no mode
+       }},
       {R"("config": "text")", [](const DeviceSpec& d) { CHECK(d.config_json == R"("text")"); }},
       {R"("config": null)", [](const DeviceSpec& d) { CHECK(d.config_json == "null"); }},
       {R"("config": [1, 2.5, {"k": {}}])", [](const DeviceSpec& d) { CHECK(d.config_json == R"([1,2.5,{"k":{}}])"); }},
@@ -152,6 +155,15 @@ TEST_CASE("value forms: modes, groups, sockets, config, read_when_empty") {
     REQUIRE_MESSAGE(r.ok(), joined(r.errors));
     REQUIRE(r.devices.size() == 1);
     c.check(r.devices[0]);
+  }
+}
+
+TEST_CASE("a plugin is a file name or an absolute path; names with dots are still names") {
+  for (const std::string plugin : {"kv", "kv.so", "my..kv.so", "..kv.so", "/opt/drivers/kv.so", "/opt/..x/kv.so"}) {
+    INFO(plugin);
+    const LoadResult r = parse(one_device(R"("name": "kv", "plugin": ")" + plugin + "\""));
+    REQUIRE_MESSAGE(r.ok(), joined(r.errors));
+    CHECK(r.devices[0].plugin == plugin);
   }
 }
 
@@ -223,6 +235,17 @@ TEST_CASE("bad manifests: each gives exactly the expected messages") {
        {kv + "'plugin': expected a plugin file name or path (a non-empty string), found an array"}},
       {one_device(R"("name": "kv", "plugin": "a\u0000b")"),
        {kv + R"('plugin': expected a plugin file name or path (a non-empty string), found "a\u0000b")"}},
+      // plugin: a file name or an absolute path that cannot escape the plugin path
+      {one_device(R"("name": "kv", "plugin": "../kv.so")"),
+       {kv + R"('plugin': expected a plugin file name (looked up in the plugin path) or an absolute path, found "../kv.so"; a relative path may name a file outside the plugin path)"}},
+      {one_device(R"("name": "kv", "plugin": "sub/kv.so")"),
+       {kv + R"('plugin': expected a plugin file name (looked up in the plugin path) or an absolute path, found "sub/kv.so"; a relative path may name a file outside the plugin path)"}},
+      {one_device(R"("name": "kv", "plugin": "..")"),
+       {kv + R"('plugin': expected a plugin file name (looked up in the plugin path) or an absolute path, found "..")"}},
+      {one_device(R"("name": "kv", "plugin": "/usr/lib/bentos/drivers/../../../tmp/kv.so")"),
+       {kv + R"('plugin': expected an absolute path without '..' components, found "/usr/lib/bentos/drivers/../../../tmp/kv.so"; name the plugin file directly)"}},
+      {one_device(R"("name": "kv", "plugin": "/opt/x/..")"),
+       {kv + R"('plugin': expected an absolute path without '..' components, found "/opt/x/.."; name the plugin file directly)"}},
       // socket
       {kv_with(R"("socket": "kv.sock")"),
        {kv + R"('socket': expected unix:///abs/path.sock, an absolute path, or tcp://host:port, found "kv.sock")"}},
