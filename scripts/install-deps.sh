@@ -9,6 +9,9 @@ packages=(
   protobuf-compiler libprotobuf-dev
   libuv1-dev nlohmann-json3-dev doctest-dev
   libfuse3-dev fuse3 python3
+  # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and
+  # systemd for systemd.pc (the unit directory) and systemd-analyze.
+  dpkg-dev systemd
 )
 
 missing=()

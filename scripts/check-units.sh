@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Checks the service files as they are installed:
+#  - `systemd-analyze verify` on bentos-driver-host.service and on an
+#    instance of bentos-driver-host@.service; any message fails (verify
+#    exits 0 on warnings such as an unknown key, which are still mistakes);
+#  - `systemd-analyze security --offline=true`: prints the main unit's
+#    table and fails when either unit's overall exposure is above 2.5;
+#  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
+#    script parses (sh -n).
+#   scripts/check-units.sh [ROOT]
+# ROOT is an install tree; without it the release tree is built and
+# installed into a temporary one (scripts/stage-install.sh). ROOT=/ checks
+# the files installed on this machine (after `dpkg -i`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+max_exposure=2.5
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+root=${1:-}
+if [ -z "$root" ]; then
+  root=$work/root
+  echo "== staging an install (scripts/stage-install.sh) =="
+  scripts/stage-install.sh "$root"
+fi
+root=$(realpath "$root")
+prefix=$root
+[ "$root" != / ] || prefix=""
+
+for tool in systemd-analyze systemd-sysusers; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (Debian package systemd; scripts/install-deps.sh installs it)" >&2; exit 1; }
+done
+
+# Where the units are depends on the prefix and on systemd.pc
+# (packaging/meson.build): /lib/systemd/system for a Debian 12 package.
+unit_dir=""
+for d in lib/systemd/system usr/lib/systemd/system usr/local/lib/systemd/system; do
+  if [ -f "$prefix/$d/bentos-driver-host.service" ]; then unit_dir=$prefix/$d; break; fi
+done
+[ -n "$unit_dir" ] || { echo "error: no bentos-driver-host.service under $root/{,usr/,usr/local/}lib/systemd/system" >&2; exit 1; }
+
+# verify insists that ExecStart's program exists. The units name it by its
+# installed path (/usr/sbin/...), so for a staging tree the copies checked
+# here point ExecStart= into the tree; nothing else in them changes. A
+# template is checked through an instance name.
+units=$work/units
+mkdir -p "$units"
+sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host.service" >"$units/bentos-driver-host.service"
+sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host@.service" >"$units/bentos-driver-host@check.service"
+
+status=0
+echo "== systemd-analyze verify ($unit_dir) =="
+for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+  out=$(systemd-analyze verify "$units/$unit" 2>&1) || true
+  if [ -n "$out" ]; then
+    echo "FAIL: $unit:"
+    echo "$out"
+    status=1
+  else
+    echo "ok: $unit"
+  fi
+done
+
+echo "== systemd-analyze security --offline=true bentos-driver-host.service =="
+# Prints "→ Overall exposure level for NAME: 1.5 OK" last.
+exposure_of() {
+  sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$1"
+}
+for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+  report=$(systemd-analyze security --offline=true "$units/$unit" 2>&1) || true
+  [ "$unit" = bentos-driver-host.service ] && echo "$report"
+  exposure=$(exposure_of "$report")
+  if [ -z "$exposure" ]; then
+    echo "FAIL: $unit: no exposure level in systemd-analyze security's output:"
+    echo "$report"
+    status=1
+  elif awk -v e="$exposure" -v max="$max_exposure" 'BEGIN { exit !(e > max) }'; then
+    echo "FAIL: $unit: exposure $exposure is above $max_exposure"
+    status=1
+  else
+    echo "ok: $unit: exposure $exposure (at most $max_exposure)"
+  fi
+done
+
+echo "== sysusers.d and OpenRC =="
+sysusers=""
+for d in usr/lib/sysusers.d lib/sysusers.d usr/local/lib/sysusers.d; do
+  if [ -f "$prefix/$d/bentos-driver-host.conf" ]; then sysusers=$prefix/$d/bentos-driver-host.conf; break; fi
+done
+if [ -z "$sysusers" ]; then
+  echo "FAIL: no sysusers.d/bentos-driver-host.conf under $root"
+  status=1
+elif out=$(systemd-sysusers --dry-run "$sysusers" 2>&1); then
+  echo "ok: $sysusers"
+else
+  echo "FAIL: $sysusers:"
+  echo "$out"
+  status=1
+fi
+openrc=$prefix/etc/init.d/bentos-driver-host
+if [ ! -f "$openrc" ]; then
+  echo "FAIL: no $openrc"
+  status=1
+elif sh -n "$openrc"; then
+  echo "ok: $openrc (sh -n)"
+else
+  echo "FAIL: $openrc does not parse (sh -n)"
+  status=1
+fi
+
+if [ "$status" -eq 0 ]; then echo "units: all checks passed"; else echo "units: some checks FAILED"; fi
+exit "$status"
