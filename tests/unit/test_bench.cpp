@@ -4,6 +4,7 @@
 // says.
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,11 @@ wire::Request decode(const std::string& frame) {
   return r;
 }
 
+// The view points into the frame, so the frame lives as long as the test.
 bench::FrameView view(const wire::Reply& reply) {
-  std::string frame;
+  static std::vector<std::unique_ptr<std::string>> frames;
+  frames.push_back(std::make_unique<std::string>());
+  std::string& frame = *frames.back();
   wire::append_reply_frame(reply, frame);
   bench::FrameView v;
   REQUIRE(bench::read_frame(reinterpret_cast<const uint8_t*>(frame.data()) + 4, frame.size() - 4, v));
