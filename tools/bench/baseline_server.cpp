@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -133,16 +134,26 @@ bool BaselineServer::start(std::string& error) {
     ev.data.fd = fd;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   }
-  thread_ = std::thread([this] { serve(); });
+  child_ = ::fork();
+  if (child_ < 0) {
+    error = std::string("fork the baseline server: ") + std::strerror(errno);
+    return false;
+  }
+  if (child_ == 0) {
+    serve();
+    ::_exit(0);
+  }
   return true;
 }
 
 BaselineServer::~BaselineServer() {
-  if (thread_.joinable()) {
+  if (child_ > 0) {
     const uint64_t one = 1;
     while (::write(stop_fd_, &one, sizeof one) < 0 && errno == EINTR) {
     }
-    thread_.join();
+    int status = 0;
+    while (::waitpid(child_, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   for (int fd : {listen_fd_, epoll_fd_, stop_fd_}) {
     if (fd >= 0) ::close(fd);

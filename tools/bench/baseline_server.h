@@ -4,12 +4,16 @@
 // same client with the same frames and concurrency measures what the
 // socket and the framing alone cost (docs/performance.md).
 //
-// Owns one server thread, started by start() and joined by the destructor;
-// the rest of the class is touched by the thread that created it.
+// The server runs in a child process, forked by start() and reaped by the
+// destructor, because the host it is compared with is one too: on a
+// virtual machine whose idle CPUs are slow to wake, a thread in the
+// client's own process would be favoured. The class itself is touched only
+// by the thread that created it.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
-#include <thread>
 
 namespace bentos::bench {
 
@@ -20,7 +24,7 @@ class BaselineServer {
   BaselineServer(const BaselineServer&) = delete;
   BaselineServer& operator=(const BaselineServer&) = delete;
 
-  // Binds a socket in a fresh temp directory and starts serving; false
+  // Binds a socket in a fresh temp directory and forks the server; false
   // with `error` set on failure.
   bool start(std::string& error);
   const std::string& path() const { return path_; }
@@ -32,8 +36,8 @@ class BaselineServer {
   std::string path_;
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
-  int stop_fd_ = -1;  // an eventfd: writing to it ends serve()
-  std::thread thread_;
+  int stop_fd_ = -1;  // an eventfd shared with the child: writing to it ends serve()
+  pid_t child_ = -1;
 };
 
 }  // namespace bentos::bench

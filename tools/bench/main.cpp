@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "baseline_server.h"
+#include "cpu_keeper.h"
 #include "host_process.h"
 #include "scenarios.h"
 
@@ -57,6 +59,13 @@ const char kUsage[] =
     "  --socket-dir DIR     use a running host's kv.sock, echo.sock, fanout.sock\n"
     "  --host-pid PID       that host's pid (the sessions scenario reads its RSS)\n"
     "  --host-binary PATH   default: host/bentos-driver-host of this build tree\n"
+    "  --placement P        where the client and the server under test run: same (all\n"
+    "                       on CPU 0: what each request costs in software; default),\n"
+    "                       split (client on CPU 0, host or baseline on CPU 1) or any\n"
+    "                       (the kernel decides); docs/performance.md\n"
+    "  --no-keep-awake      let idle CPUs halt (by default one SCHED_IDLE spinner per\n"
+    "                       CPU keeps them awake: on a VM, waking a halted vCPU\n"
+    "                       costs more than a round trip; docs/performance.md)\n"
     "  --plugin-dir DIR     default: plugins/ of this build tree\n"
     "  --fanout-plugin PATH default: fanout.so beside this program\n"
     "\n"
@@ -97,6 +106,8 @@ std::string absolute(const std::string& path) { return std::filesystem::absolute
 int main(int argc, char** argv) {
   Options opt;
   bool json = false;
+  bool keep_awake = true;
+  std::string placement = "same";
   std::vector<const NamedScenario*> chosen;
   std::string socket_dir, fanout_plugin;
   uint64_t fanout_burst = 256;  // events the fanout device emits per loop turn (= max_events)
@@ -114,6 +125,10 @@ int main(int argc, char** argv) {
     }
     if (arg == "--json") {
       json = true;
+      continue;
+    }
+    if (arg == "--no-keep-awake") {
+      keep_awake = false;
       continue;
     }
     if (arg == "--quick") {
@@ -157,6 +172,9 @@ int main(int argc, char** argv) {
         uint64_t pid = 0;
         ok = count(1, 1u << 30, pid);
         target.host_pid = static_cast<pid_t>(pid);
+      } else if (arg == "--placement") {
+        placement = value;
+        ok = value == "same" || value == "split" || value == "any";
       } else if (arg == "--socket-dir") {
         socket_dir = absolute(value);
       } else if (arg == "--host-binary") {
@@ -182,6 +200,13 @@ int main(int argc, char** argv) {
 
   // Our own host, unless told to use a running one. kv's max_sessions is
   // raised so the sessions scenario's K fit on one connection.
+  // Placement (see cpu_keeper.h): "same" pins everything to CPU 0 now, so
+  // the host and the baseline started below inherit it; "split" starts
+  // them on CPU 1 and moves the client to CPU 0 after.
+  const bool split = placement == "split" && std::thread::hardware_concurrency() >= 2 && pin_to_cpu(1);
+  if (placement == "same" && !pin_to_cpu(0)) {
+    std::fprintf(stderr, "bentos-bench: note: cannot pin to CPU 0; placement left to the kernel\n");
+  }
   HostProcess host;
   if (socket_dir.empty()) {
     const uint64_t max_sessions = std::max<uint64_t>(opt.idle_sessions + 1024, 262144);
@@ -214,6 +239,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   target.baseline = baseline.path();
+  if (split) pin_to_cpu(0);
+  // After the baseline's fork and the host's spawn: those children never
+  // see these threads.
+  CpuKeeper keeper;
+  if (keep_awake && !keeper.start()) {
+    std::fprintf(stderr, "bentos-bench: note: SCHED_IDLE refused; idle CPUs may halt between requests\n");
+  }
 
   if (!json) {
     std::printf("# bentos-bench: %g s per side; latency = one request (write + read); ratio = host / baseline\n",
