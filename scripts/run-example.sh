@@ -14,6 +14,8 @@ Sockets are in $rundir. From another terminal, try:
 
   $ctl run $rundir/hello.sock open read read release
   $ctl run $rundir/kv.sock open rw write 'name=bentos' flush read write name read release
+  $ctl list --control-socket $rundir/control.sock
+  $ctl stats kv --control-socket $rundir/control.sock
 
 Press Ctrl-C to stop.
 MSG
