@@ -10,6 +10,12 @@ constexpr size_t kPrefixBytes = 4;
 // A held-frame buffer up to this size is kept for the next frame; a larger
 // one (a rare huge frame) is freed once delivered.
 constexpr size_t kKeepCapacity = size_t{1} << 20;
+// The held-frame buffer grows toward the declared frame size in steps of at
+// least this, and at most doubling what has arrived: memory follows the
+// bytes a peer really sends, not the 4-byte length it claims (a prefix
+// claiming max_frame_bytes on each of many connections must not reserve
+// that much each).
+constexpr size_t kGrowStep = size_t{256} << 10;
 
 uint32_t read_be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -41,6 +47,10 @@ void FrameDecoder::reserve(size_t bytes) {
   capacity_ = cap;
 }
 
+void FrameDecoder::grow_toward(size_t whole) {
+  reserve(std::min(whole, std::max(held_ * 2, held_ + kGrowStep)));
+}
+
 void FrameDecoder::hold(const uint8_t* data, size_t len) {
   if (len == 0) return;
   reserve(held_ + len);
@@ -53,9 +63,10 @@ size_t FrameDecoder::held_frame_size() const {
 }
 
 void FrameDecoder::deliver_held(const FrameFn& on_frame) {
-  // Take the buffer out first so on_frame may feed() re-entrantly; it
-  // comes back afterwards (up to kKeepCapacity) unless a re-entrant feed
-  // now holds a frame of its own.
+  // Take the buffer out first, so nothing on_frame does can touch the
+  // frame it is reading; it comes back afterwards (up to kKeepCapacity).
+  // on_frame must not feed() this decoder: the bytes after the held frame
+  // in the outer feed() would then come after the nested ones.
   std::unique_ptr<uint8_t[]> frame = std::move(buf_);
   const size_t frame_cap = capacity_;
   const size_t frame_len = held_ - kPrefixBytes;
@@ -87,7 +98,7 @@ bool FrameDecoder::feed(const uint8_t* data, size_t len, const FrameFn& on_frame
       held_ = 0;
       return false;
     }
-    reserve(kPrefixBytes + frame_len);
+    grow_toward(kPrefixBytes + frame_len);
     const size_t need = std::min<size_t>(kPrefixBytes + frame_len - held_, len);
     hold(data, need);
     data += need;
@@ -99,21 +110,25 @@ bool FrameDecoder::feed(const uint8_t* data, size_t len, const FrameFn& on_frame
   const size_t used = take_frames(data, len, on_frame);
   if (failed_) return false;
   hold(data + used, len - used);
-  // Size the buffer for the whole frame now, so the rest can be read into it.
-  if (const size_t whole = held_frame_size(); whole > 0 && whole - kPrefixBytes <= max_frame_bytes_) reserve(whole);
+  // Make room for more of the frame, so the rest can be read into it.
+  if (const size_t whole = held_frame_size(); whole > 0 && whole - kPrefixBytes <= max_frame_bytes_) {
+    grow_toward(whole);
+  }
   return true;
 }
 
 uint8_t* FrameDecoder::direct_space(size_t min_bytes, size_t& len) {
   const size_t whole = held_frame_size();
-  if (failed_ || whole == 0 || whole - held_ < min_bytes || capacity_ < whole) return nullptr;
-  len = whole - held_;
+  if (failed_ || whole == 0 || whole - held_ < min_bytes || capacity_ <= held_) return nullptr;
+  len = std::min(whole, capacity_) - held_;
   return buf_.get() + held_;
 }
 
 void FrameDecoder::commit_direct(size_t n, const FrameFn& on_frame) {
   held_ += n;
-  if (held_ == held_frame_size()) deliver_held(on_frame);
+  const size_t whole = held_frame_size();
+  if (held_ == whole) return deliver_held(on_frame);
+  if (held_ == capacity_) grow_toward(whole);
 }
 
 }  // namespace bentos::wire

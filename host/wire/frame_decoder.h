@@ -4,10 +4,12 @@
 // fatal stream error: the caller closes the connection (behavior.md §1.3).
 //
 // Whole frames in the fed bytes are handed on in place. Only an incomplete
-// frame is copied, into a held buffer sized for the whole frame once its
-// length is known; a reader may then read the rest of a large frame
-// straight into that buffer (direct_space / commit_direct) instead of
-// feeding it, so a 64 KiB write is not copied together from pieces.
+// frame is copied, into a held buffer that grows toward the frame's size as
+// its bytes arrive (never more than twice what arrived plus 256 KiB, so a
+// length prefix alone reserves little); a reader may read the rest of a
+// large frame straight into that buffer (direct_space / commit_direct)
+// instead of feeding it, so a 64 KiB write is not copied together from
+// pieces.
 //
 // Owned by one connection; not thread-safe (the loop thread uses it).
 #pragma once
@@ -31,8 +33,9 @@ class FrameDecoder {
   // seen (oversized_length() tells it); later calls return false at once.
   bool feed(const uint8_t* data, size_t len, const FrameFn& on_frame);
 
-  // Where the rest of the held frame goes, when one is held whose missing
-  // part is at least `min_bytes`: write up to `len` bytes there, then call
+  // Where more of the held frame goes, when one is held whose missing part
+  // is at least `min_bytes`: write up to `len` bytes there (at most the
+  // buffer's room, which may be less than the missing part), then call
   // commit_direct. Null when there is no such frame (read and feed()).
   uint8_t* direct_space(size_t min_bytes, size_t& len);
   // `n` bytes were written at direct_space(); delivers the frame once whole.
@@ -40,8 +43,9 @@ class FrameDecoder {
 
   bool failed() const { return failed_; }
   uint64_t oversized_length() const { return oversized_length_; }
-  // Bytes held for an incomplete frame.
+  // Bytes held for an incomplete frame, and the room reserved for it.
   size_t buffered() const { return held_; }
+  size_t reserved() const { return capacity_; }
 
  private:
   // Consumes whole frames from [data, data+len); returns bytes used, or
@@ -50,6 +54,8 @@ class FrameDecoder {
   // Appends to the held frame, growing the buffer without zero-filling.
   void hold(const uint8_t* data, size_t len);
   void reserve(size_t bytes);
+  // Grows the buffer one step toward the held frame's full size `whole`.
+  void grow_toward(size_t whole);
   // The held frame's full size (prefix + payload), 0 while its prefix is incomplete.
   size_t held_frame_size() const;
   // Hands the held frame, now complete, to on_frame.

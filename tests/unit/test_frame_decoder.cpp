@@ -132,3 +132,26 @@ TEST_CASE("the rest of a large frame can be read straight into the decoder, in p
     CHECK(d.direct_space(1, len) == nullptr);
   }
 }
+
+TEST_CASE("a length prefix alone reserves little; the buffer grows with the bytes that arrive") {
+  const size_t claimed = size_t{32} << 20;  // 32 MiB, within the limit
+  std::string payload(claimed, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  const std::string stream = frame(payload);
+  FrameDecoder d(size_t{64} << 20);
+  Collector c;
+  REQUIRE(feed(d, stream.substr(0, 10), c));  // the prefix and 6 bytes
+  CHECK(d.reserved() <= (size_t{512} << 10));
+  size_t at = 10, len = 0;
+  while (uint8_t* space = d.direct_space(1024, len)) {
+    // Never more room than twice what arrived plus a step.
+    CHECK(d.reserved() <= 2 * d.buffered() + (size_t{512} << 10));
+    const size_t n = std::min<size_t>(len, 1 << 20);
+    std::copy_n(stream.data() + at, n, space);
+    d.commit_direct(n, c.fn());
+    at += n;
+  }
+  CHECK(at == stream.size());
+  REQUIRE(c.frames.size() == 1);
+  CHECK(c.frames[0] == payload);
+}
