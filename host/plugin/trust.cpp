@@ -83,6 +83,15 @@ bool plugin_file_trusted(const std::string& path, uid_t trusted_uid, std::string
     return false;
   }
   std::vector<std::pair<fs::path, bool>> objects = chain(written);
+  // Every hop of a symlinked file, not only the first and the last: whoever
+  // can write the folder of a link in the middle can repoint it.
+  fs::path hop = written;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(hop, ec)) && !ec; ++hops) {
+    const fs::path target = fs::read_symlink(hop, ec);
+    if (ec) break;
+    hop = (target.is_absolute() ? target : hop.parent_path() / target).lexically_normal();
+    for (auto& object : chain(hop)) objects.push_back(std::move(object));
+  }
   if (real != written) {
     for (auto& object : chain(real)) objects.push_back(std::move(object));
   }

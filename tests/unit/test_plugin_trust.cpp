@@ -145,6 +145,11 @@ TEST_CASE("a symlink is judged by the folder it sits in and by the file it point
   fs::create_symlink(good, open + "/link.so");
   CHECK_FALSE(plugin_file_trusted(open + "/link.so", ::geteuid(), problem));
   CHECK(contains(problem, "folder " + open + " is writable"));
+
+  // Trusted at both ends, through that link in the middle: still refused.
+  fs::create_symlink(open + "/link.so", dir.path() + "/via-open.so");
+  CHECK_FALSE(plugin_file_trusted(dir.path() + "/via-open.so", ::geteuid(), problem));
+  CHECK(contains(problem, "folder " + open + " is writable"));
 }
 
 TEST_CASE("a missing file cannot be checked") {
