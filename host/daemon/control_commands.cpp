@@ -40,6 +40,8 @@ bool is_bare_word(const std::string& line) {
   return !line.empty();
 }
 
+constexpr int kMaxDepth = 4;
+
 // Reads one request line; false with `error` set when it is not one.
 bool parse_request(const std::string& line, Request& out, std::string& error) {
   if (is_bare_word(line)) {
@@ -49,6 +51,25 @@ bool parse_request(const std::string& line, Request& out, std::string& error) {
   if (line.empty() || line[0] != '{') {
     error = "bad request '" + excerpt(line) + "': expected " + kRequestShape;
     return false;
+  }
+  // A request is one flat object. Deeper nesting is refused before parsing:
+  // copying or printing a deeply nested value recurses once per level
+  // (a 64 KiB line of '[' would overflow the stack).
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : line) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if ((c == '{' || c == '[') && ++depth > kMaxDepth) {
+      error = "bad request: nested deeper than " + std::to_string(kMaxDepth) + " levels; expected " + kRequestShape;
+      return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
   }
   nlohmann::json j;
   try {
@@ -66,8 +87,11 @@ bool parse_request(const std::string& line, Request& out, std::string& error) {
       out.command = value.get<std::string>();
     } else if (key == "device" && value.is_string()) {
       out.device = value.get<std::string>();
-    } else if (key == "id") {
+    } else if (key == "id" && (value.is_string() || value.is_number() || value.is_null())) {
       out.id = value;
+    } else if (key == "id") {
+      error = "bad request: 'id' must be a string, a number or null";
+      return false;
     } else if (key == "command" || key == "device") {
       error = "bad request: '" + key + "' must be a string";
       return false;

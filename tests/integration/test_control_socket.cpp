@@ -134,6 +134,11 @@ TEST_CASE("control: bad requests answer ok:false with a reason and the connectio
   CHECK(contains(error_of("LIST please"), "bad request"));
   CHECK(contains(error_of("{\"command\": \"status\", \"device\": \"kv\"}"), "list and stats only"));
   CHECK(contains(error_of(std::string("{\"command\": \"\xff\xfe\"}")), "bad JSON"));  // JSON is UTF-8
+  // Deep nesting is refused before parsing (copying it would recurse per level).
+  CHECK(contains(error_of("{\"command\": \"status\", \"id\": " + std::string(30000, '[') + "}"),
+                 "nested deeper than 4 levels"));
+  CHECK(contains(error_of("{\"command\": \"status\", \"id\": {\"a\": 1}}"), "'id' must be a string"));
+  CHECK(c.ask("{\"command\": \"status\", \"id\": \"[{[{[{\"}")["id"] == "[{[{[{");  // brackets in a string are text
   // A line over 64 KiB is refused and skipped, up to its newline.
   CHECK(contains(error_of(std::string(70000, 'x')), "longer than 65536 bytes"));
   CHECK(c.ask("list")["ok"] == true);
