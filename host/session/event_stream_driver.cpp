@@ -101,6 +101,9 @@ void EventStreamDriver::activated(int64_t rc) {
     }
     w.responder.send(Reply::error(EIO));
   }
+  // Every listener left while it activated: deactivate, as remove_listener
+  // would have (not after a failed activation: nothing is active).
+  if (rc >= 0 && core_->hub.listeners() == 0) deactivate();
 }
 
 void EventStreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
@@ -140,7 +143,13 @@ void EventStreamDriver::remove_listener(const std::shared_ptr<Session>& base, bo
   } else {
     core_->parked.discard(removed.answers);
   }
-  if (!removed.last || !ops_.on_deactivate) return;
+  // While on_activate runs (on a worker), deactivating now would undo an
+  // activation a new open may be waiting for: activated() decides then.
+  if (removed.last && !activating_) deactivate();
+}
+
+void EventStreamDriver::deactivate() {
+  if (!ops_.on_deactivate) return;
   void* inst = ctx_.plugin_instance();
   auto deactivate = ops_.on_deactivate;
   const std::string device = ctx_.device();

@@ -43,6 +43,8 @@ class EventStreamDriver : public PatternDriver {
   void remove_listener(const std::shared_ptr<Session>& s, bool answer_parked);
   // Answers every open that waited for on_activate with its outcome `rc`.
   void activated(int64_t rc);
+  // Submits on_deactivate (the last listener is gone).
+  void deactivate();
 
   // An open waiting for on_activate: the first listener's, and any that
   // arrive while it runs (on a worker), which must not be answered before

@@ -134,3 +134,28 @@ TEST_CASE("workers: opens arriving while on_activate runs are answered once it s
   for (uint64_t id : ids) CHECK(outcome(c->wait(id, 3000)) == "opened");
   for (uint64_t fh : {1, 2}) CHECK(outcome(c->read(fh, 100)) == "data:t0-1\n");
 }
+
+TEST_CASE("workers: the last listener leaving while on_activate runs does not deactivate a newer listener") {
+  // open 1 starts activation; release 1 leaves no listener; open 2 waits for
+  // the activation. The device must stay active for fh 2.
+  DaemonRunner d(R"([{"name": "ev", "plugin": "probe_events.so", "threads": 2,
+                      "config": {"burst": 1, "start_delay_ms": 200, "announce": true}}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("ev");
+  REQUIRE(c);
+  const auto ids = send_batch(*c, {make_open(1, 0), make_release(1), make_open(2, 0)});
+  CHECK(outcome(c->wait(ids[0], 3000)) == "opened");
+  CHECK(outcome(c->wait(ids[1], 3000)) == "ok");
+  CHECK(outcome(c->wait(ids[2], 3000)) == "opened");
+  const std::string first = outcome(c->read(2, 100));
+  CHECK((first == "data:activate 1\n" || first == "data:t0-1\n"));
+  if (first == "data:activate 1\n") CHECK(outcome(c->read(2, 100)) == "data:t0-1\n");
+
+  // Alone, a release during activation still deactivates once it is done:
+  // the next open activates again.
+  REQUIRE(outcome(c->release(2)) == "ok");
+  const auto more = send_batch(*c, {make_open(3, 0), make_release(3)});
+  for (uint64_t id : more) CHECK(outcome(c->wait(id, 3000)) != "none");
+  CHECK(outcome(c->open(4, 0)) == "opened");
+  CHECK(outcome(c->read(4, 100)) == "data:activate 3\n");
+}
