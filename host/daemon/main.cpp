@@ -230,9 +230,18 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   auto host = std::make_unique<bentos::daemon::Host>(&loop, make_host_settings(options, settings));
   std::vector<std::string> configured = device_names(devices);
   // A reload, framed for systemd: RELOADING=1 before, READY=1 after.
+  // It runs inside libuv callbacks (SIGHUP, the control socket), where an
+  // exception must not escape: it is reported like any reload error, and
+  // READY=1 always follows RELOADING=1.
   const auto notified_reload = [&options, &host, &notifier, &configured] {
     notifier.reloading();
-    auto outcome = reload(options, *host, configured);
+    bentos::daemon::ReloadOutcome outcome;
+    try {
+      outcome = reload(options, *host, configured);
+    } catch (const std::exception& e) {
+      bentos::log::error("", std::string("reload failed: ") + e.what());
+      outcome.errors.push_back(std::string("reload failed: ") + e.what());
+    }
     notifier.ready(serving_status(*host, configured));
     return outcome;
   };

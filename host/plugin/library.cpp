@@ -36,6 +36,12 @@ FileIdentity identity_of(const struct stat& st) {
   return {st.st_dev, st.st_ino, st.st_size, int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
 }
 
+#ifdef MFD_EXEC
+constexpr unsigned kMemfdExec = MFD_EXEC;
+#else
+constexpr unsigned kMemfdExec = 0x0010U;  // linux/memfd.h, from Linux 6.3
+#endif
+
 std::string snapshot_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 // Whether a library loaded under `name` is still mapped.
@@ -114,7 +120,12 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
 bool PluginLibrary::open_snapshot(int file_fd, std::string& error) {
   const std::string restart = "; restart the host to load the new file";
   const std::string base = path_.substr(path_.find_last_of('/') + 1);
-  snapshot_fd_ = memfd_create(("bentos-plugin:" + base).c_str(), MFD_CLOEXEC);
+  // MFD_EXEC: a kernel with vm.memfd_noexec=1 (6.3 and later) makes a
+  // memfd non-executable by default, and dlopen would fail on it. Older
+  // kernels refuse the flag (EINVAL), and their memfds are executable.
+  const std::string name = "bentos-plugin:" + base;
+  snapshot_fd_ = memfd_create(name.c_str(), MFD_CLOEXEC | kMemfdExec);
+  if (snapshot_fd_ < 0 && errno == EINVAL) snapshot_fd_ = memfd_create(name.c_str(), MFD_CLOEXEC);
   if (snapshot_fd_ < 0) {
     error = "plugin " + path_ + ": an earlier copy is still mapped and cannot be unloaded, and no private copy "
             "can be made (memfd_create: " + std::strerror(errno) + ")" + restart;

@@ -18,11 +18,12 @@
 
 namespace bentos::session {
 
-// CLOCK_MONOTONIC_COARSE: the time of the last kernel tick (1 to 4 ms
-// resolution), read without a timestamp-counter read and so much cheaper
-// than steady_clock. Timing every loop-thread plugin callback with
-// steady_clock cost several percent of the host under load; a tick's
-// resolution is plenty for a 10 ms threshold.
+// CLOCK_MONOTONIC_COARSE: the time of the last kernel tick (1 to 10 ms
+// resolution, by the kernel's HZ), read without a timestamp-counter read
+// and so much cheaper than steady_clock. Timing every loop-thread plugin
+// callback with steady_clock cost several percent of the host under load.
+// The price: a callback near the 10 ms threshold may be logged or not by
+// one tick; one that holds the loop for tens of milliseconds always is.
 struct CoarseClock {
   using duration = std::chrono::nanoseconds;
   using rep = duration::rep;
