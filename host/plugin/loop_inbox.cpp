@@ -30,16 +30,20 @@ bool LoopInbox::post(Task task) {
 }
 
 void LoopInbox::run_pending() {
-  std::vector<Task> batch;
+  // Tasks may post more tasks (they queue behind) but never drain.
+  if (draining_active_) return;
+  draining_active_ = true;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (queue_.empty()) break;
-      batch.swap(queue_);
+      // Swapping keeps both vectors' capacity: no allocation per drain.
+      draining_.swap(queue_);
     }
-    for (auto& task : batch) task();
-    batch.clear();
+    for (auto& task : draining_) task();
+    draining_.clear();
   }
+  draining_active_ = false;
   if (after_drain_) after_drain_();
 }
 

@@ -20,11 +20,16 @@
 #include <thread>
 #include <vector>
 
+#include "util/inline_function.h"
+
 namespace bentos::plugin {
 
 class LoopInbox {
  public:
-  using Task = std::function<void()>;
+  // Big enough for a call's completion (PendingCall + Completion) to be
+  // queued without a heap allocation; the queue's vectors keep their
+  // capacity, so a steady stream of completions allocates nothing.
+  using Task = util::InlineFunction<void(), 192>;
 
   // Constructed on the loop thread.
   explicit LoopInbox(uv_loop_t* loop);
@@ -60,6 +65,8 @@ class LoopInbox {
   std::mutex mutex_;
   std::vector<Task> queue_;  // guarded by mutex_
   bool closed_ = false;      // guarded by mutex_
+  std::vector<Task> draining_;     // loop thread: the batch being run
+  bool draining_active_ = false;   // loop thread
   std::function<void()> after_drain_;
 };
 

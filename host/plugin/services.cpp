@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cerrno>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,24 +33,23 @@ HandleTable<CycleTarget>& cycle_targets() {
   return table;
 }
 
-HandleTable<PendingCall>& call_table() {
-  static HandleTable<PendingCall> table;
-  return table;
-}
-
 int32_t complete_call(bentos_call* call, Completion&& answer, const std::string& plugin_bug) {
   const uint64_t id = id_from_handle(call);
-  std::shared_ptr<PendingCall> pending = call_table().take(id);
+  std::optional<PendingCall> pending = call_table().take(id);
   if (!pending) {
     log::warn("plugin", "call #" + std::to_string(id) + " completed (" +
                             patterns::completion_kind_name(answer.kind) +
                             ") but it was already answered, timed out, or its connection closed; dropped");
     return -ESTALE;
   }
-  if (!plugin_bug.empty()) log::warn(pending->device, "plugin " + plugin_bug);
-  auto task = [pending, answer = std::move(answer)]() mutable { pending->deliver(std::move(answer)); };
-  if (!pending->inbox->post(std::move(task))) {
-    log::debug(pending->device, "completion after shutdown began; dropped");
+  const std::shared_ptr<const CallRoute> route = pending->route;
+  if (!plugin_bug.empty()) log::warn(route->device, "plugin " + plugin_bug);
+  auto task = [call = std::move(*pending), answer = std::move(answer)]() mutable {
+    if (CallSink* sink = call.route->sink) sink->deliver(call, std::move(answer));
+  };
+  static_assert(LoopInbox::Task::fits_inline<decltype(task)>(), "a completion must not allocate");
+  if (!route->inbox->post(std::move(task))) {
+    log::debug(route->device, "completion after shutdown began; dropped");
   }
   return 0;
 }

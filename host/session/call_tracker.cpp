@@ -1,8 +1,9 @@
 #include "session/call_tracker.h"
 
+#include <algorithm>
 #include <cerrno>
 
-#include "plugin/calls.h"
+#include "plugin/handle_table.h"
 #include "util/log.h"
 
 namespace bentos::session {
@@ -10,9 +11,19 @@ namespace bentos::session {
 using patterns::Completion;
 using plugin::call_table;
 
+namespace {
+// How often, at most, a device with calls in flight looks for expired ones:
+// an eighth of the timeout, so an answer comes at most 12.5% late, within
+// [1 ms, 250 ms].
+uint64_t scan_interval_ms(uint64_t timeout_ms) { return std::clamp<uint64_t>(timeout_ms / 8, 1, 250); }
+}  // namespace
+
 CallTracker::CallTracker(uv_loop_t* loop, std::shared_ptr<plugin::LoopInbox> inbox, std::string device,
                          uint64_t timeout_ms)
-    : inbox_(std::move(inbox)), device_(std::move(device)), timeout_ms_(timeout_ms), loop_(loop) {
+    : route_(std::make_shared<plugin::CallRoute>()), timeout_ms_(timeout_ms), loop_(loop) {
+  route_->inbox = std::move(inbox);
+  route_->device = std::move(device);
+  route_->sink = this;
   if (timeout_ms_ > 0) {
     timer_ = new uv_timer_t;
     uv_timer_init(loop_, timer_);
@@ -23,65 +34,48 @@ CallTracker::CallTracker(uv_loop_t* loop, std::shared_ptr<plugin::LoopInbox> inb
 CallTracker::~CallTracker() { close(); }
 
 bentos_call* CallTracker::start(uint64_t link_id, Deliver deliver) {
-  auto pending = std::make_shared<plugin::PendingCall>();
-  pending->inbox = inbox_;
-  pending->device = device_;
-  const uint64_t id = call_table().add(pending);
-  std::weak_ptr<CallTracker> weak = weak_from_this();
-  pending->deliver = [weak, link_id, id, deliver = std::move(deliver)](Completion&& c) {
-    auto self = weak.lock();
-    if (!self) return;  // the device is gone
-    self->finished(link_id, id);
-    deliver(std::move(c));
-  };
-  all_.emplace(id, link_id);
-  if (link_id != 0) by_link_[link_id].insert(id);
-  if (timer_) {
-    deadlines_.emplace_back(uv_now(loop_) + timeout_ms_, id);
-    if (deadlines_.size() == 1) arm_timer();
-  }
+  plugin::PendingCall call;
+  call.route = route_;
+  call.link_id = link_id;
+  call.deadline_ms = timer_ ? uv_now(loop_) + timeout_ms_ : 0;
+  call.deliver = std::move(deliver);
+  const uint64_t id = call_table().add(std::move(call));
+  if (++outstanding_ == 1) arm_timer();
   return plugin::handle_from_id<bentos_call>(id);
+}
+
+void CallTracker::deliver(plugin::PendingCall& call, Completion&& answer) {
+  --outstanding_;
+  call.deliver(std::move(answer));
 }
 
 void CallTracker::returned(bentos_call* call, int64_t rc, const char* callback) {
   if (rc >= 0) return;
-  auto pending = call_table().take(plugin::id_from_handle(call));
+  std::optional<plugin::PendingCall> pending = call_table().take(plugin::id_from_handle(call));
   if (!pending) {
-    log::warn(device_, std::string(callback) + " returned " + std::to_string(rc) +
-                           " after answering its call; the return value is ignored");
+    log::warn(route_->device, std::string(callback) + " returned " + std::to_string(rc) +
+                                  " after answering its call; the return value is ignored");
     return;
   }
   if (!patterns::is_negative_errno(rc)) {
-    log::warn(device_, std::string("plugin ") + callback + " returned " + std::to_string(rc) +
-                           ", not a negative errno (-1 to -4095); answering EIO");
+    log::warn(route_->device, std::string("plugin ") + callback + " returned " + std::to_string(rc) +
+                                  ", not a negative errno (-1 to -4095); answering EIO");
   }
-  pending->deliver(Completion::error(patterns::wire_errno(rc)));
-}
-
-void CallTracker::finished(uint64_t link_id, uint64_t call_id) {
-  all_.erase(call_id);
-  if (link_id == 0) return;
-  auto it = by_link_.find(link_id);
-  if (it == by_link_.end()) return;
-  it->second.erase(call_id);
-  if (it->second.empty()) by_link_.erase(it);
+  deliver(*pending, Completion::error(patterns::wire_errno(rc)));
 }
 
 void CallTracker::forget_link(uint64_t link_id) {
-  auto it = by_link_.find(link_id);
-  if (it == by_link_.end()) return;
-  for (uint64_t id : it->second) {
-    call_table().take(id);
-    all_.erase(id);
-  }
-  by_link_.erase(it);
+  if (link_id == 0 || outstanding_ == 0) return;
+  outstanding_ -= call_table().take_matching(route_.get(), link_id, 0).size();
 }
 
 void CallTracker::close() {
-  for (auto& [id, link] : all_) call_table().take(id);
-  all_.clear();
-  by_link_.clear();
-  deadlines_.clear();
+  if (!route_->sink) return;
+  // Answers already taken from the table and queued in the inbox find no
+  // sink and are dropped.
+  route_->sink = nullptr;
+  call_table().take_matching(route_.get(), 0, 0);
+  outstanding_ = 0;
   if (timer_) {
     uv_timer_stop(timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
@@ -90,25 +84,23 @@ void CallTracker::close() {
 }
 
 void CallTracker::arm_timer() {
-  if (!timer_ || deadlines_.empty()) return;
-  const uint64_t now = uv_now(loop_);
-  const uint64_t due = deadlines_.front().first;
-  uv_timer_start(timer_, &CallTracker::on_timer, due > now ? due - now : 0, 0);
+  if (!timer_ || outstanding_ == 0 || uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) return;
+  uv_timer_start(timer_, &CallTracker::on_timer, scan_interval_ms(timeout_ms_), 0);
 }
 
 void CallTracker::on_timer(uv_timer_t* t) {
   auto* self = static_cast<CallTracker*>(t->data);
-  auto keep = self->shared_from_this();
-  const uint64_t now = uv_now(self->loop_);
-  while (!self->deadlines_.empty() && self->deadlines_.front().first <= now) {
-    const uint64_t id = self->deadlines_.front().second;
-    self->deadlines_.pop_front();
-    auto pending = call_table().take(id);
-    if (!pending) continue;  // answered in time
+  // Held here so the loop below can tell whether a deliver closed the
+  // tracker (a reply only queues bytes today, but nothing here would
+  // survive it).
+  const std::shared_ptr<plugin::CallRoute> route = self->route_;
+  auto expired = call_table().take_matching(route.get(), 0, uv_now(self->loop_));
+  for (auto& [id, call] : expired) {
     ++self->timeouts_;
-    log::warn(self->device_, "a request was not answered within " + std::to_string(self->timeout_ms_) +
+    log::warn(route->device, "a request was not answered within " + std::to_string(self->timeout_ms_) +
                                  " ms; answering ETIMEDOUT (a late answer will be dropped)");
-    pending->deliver(Completion::error(ETIMEDOUT));
+    self->deliver(call, Completion::error(ETIMEDOUT));
+    if (!route->sink) return;
   }
   self->arm_timer();
 }

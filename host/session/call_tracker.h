@@ -3,39 +3,42 @@
 // into its answer, and forgets the calls of a connection that closed, so a
 // late completion is reported instead of answered.
 //
-// Owned by its Device through a shared_ptr (answers in flight hold weak
-// references). Loop thread only.
+// The calls themselves live in the process-wide plugin::CallTable; this
+// class keeps no per-call state of its own (a count), so a request costs
+// no allocation here. Forgetting a connection's calls and timing calls out
+// scan the table, which holds only the calls in flight.
+//
+// Owned by its Device (through a shared_ptr, as the drivers' context holds
+// it too). Loop thread only.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "bentos/driver.h"
 #include "patterns/completion.h"
+#include "plugin/calls.h"
 #include "plugin/loop_inbox.h"
 
 namespace bentos::session {
 
-class CallTracker : public std::enable_shared_from_this<CallTracker> {
+class CallTracker : public plugin::CallSink {
  public:
-  using Deliver = std::function<void(patterns::Completion&&)>;
+  using Deliver = plugin::PendingCall::Deliver;
 
   CallTracker(uv_loop_t* loop, std::shared_ptr<plugin::LoopInbox> inbox, std::string device, uint64_t timeout_ms);
-  ~CallTracker();
+  ~CallTracker() override;
   CallTracker(const CallTracker&) = delete;
   CallTracker& operator=(const CallTracker&) = delete;
 
   // A new call. `deliver` runs at most once, on the loop thread: with the
   // plugin's answer, or ETIMEDOUT when the timeout passes first. It never
-  // runs after forget_link(link_id) or close(). link_id 0 = no connection
-  // (a call whose answer nobody waits for).
+  // runs after close(), nor for a call that forget_link(link_id) found
+  // unanswered. link_id 0 = no connection (a call whose answer nobody
+  // waits for).
   bentos_call* start(uint64_t link_id, Deliver deliver);
 
   // The plugin callback that received `call` returned `rc`: a negative
@@ -46,22 +49,20 @@ class CallTracker : public std::enable_shared_from_this<CallTracker> {
   void close();
 
   uint64_t timeouts() const { return timeouts_; }
-  size_t outstanding() const { return all_.size(); }
+  size_t outstanding() const { return outstanding_; }
+
+  // plugin::CallSink: a call of ours was answered (taken from the table).
+  void deliver(plugin::PendingCall& call, patterns::Completion&& answer) override;
 
  private:
-  void finished(uint64_t link_id, uint64_t call_id);
   void arm_timer();
   static void on_timer(uv_timer_t* t);
 
-  std::shared_ptr<plugin::LoopInbox> inbox_;
-  std::string device_;
+  std::shared_ptr<plugin::CallRoute> route_;
   uint64_t timeout_ms_;
   uv_loop_t* loop_;
   uv_timer_t* timer_ = nullptr;  // heap: freed in its close callback
-  // Same timeout for every call, so deadlines arrive in order: a FIFO.
-  std::deque<std::pair<uint64_t, uint64_t>> deadlines_;  // (deadline ms, call id)
-  std::unordered_map<uint64_t, std::unordered_set<uint64_t>> by_link_;
-  std::unordered_map<uint64_t, uint64_t> all_;  // call id -> link id
+  size_t outstanding_ = 0;       // started, not yet delivered, forgotten or closed
   uint64_t timeouts_ = 0;
 };
 

@@ -60,14 +60,15 @@ struct DriverContext {
   // Runs a plugin callback whose result nobody waits for (session_end,
   // on_writable, on_drain, on_cancel...) on `strand`, in order with the
   // strand's other callbacks.
-  void run_detached(StrandKey strand, const char* op, std::function<void()> callback) const {
+  using Detached = util::InlineFunction<void(), 80>;
+  void run_detached(StrandKey strand, const char* op, Detached callback) const {
     exec.submit(
         strand, op,
         [callback = std::move(callback)]() -> int64_t {
           callback();
           return 0;
         },
-        [](int64_t) {});
+        nullptr);
   }
   const std::string& device() const { return instance.device(); }
 };

@@ -8,7 +8,7 @@
 
 namespace bentos::session {
 
-int64_t run_plugin_callback(const std::string& device, const char* op, const std::function<int64_t()>& work) noexcept {
+int64_t run_plugin_callback(const std::string& device, const char* op, const Work& work) noexcept {
   try {
     return work();
   } catch (const std::exception& e) {
@@ -20,13 +20,12 @@ int64_t run_plugin_callback(const std::string& device, const char* op, const std
   return -EIO;
 }
 
-void LoopExecutor::submit(StrandKey, const char* op, std::function<int64_t()> work,
-                          std::function<void(int64_t)> done) {
+void LoopExecutor::submit(StrandKey, const char* op, Work work, Done done) {
   const auto start = SlowCallbackLog::Clock::now();
   const int64_t result = run_plugin_callback(device_, op, work);
   const auto end = SlowCallbackLog::Clock::now();
   if (std::string line = slow_.note(op, end - start, end); !line.empty()) log::warn(device_, line);
-  done(result);
+  if (done) done(result);
 }
 
 WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device)
@@ -37,8 +36,7 @@ WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInb
 
 WorkerExecutor::~WorkerExecutor() { close(); }
 
-void WorkerExecutor::submit(StrandKey strand, const char* op, std::function<int64_t()> work,
-                            std::function<void(int64_t)> done) {
+void WorkerExecutor::submit(StrandKey strand, const char* op, Work work, Done done) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing_) return;
@@ -73,9 +71,11 @@ void WorkerExecutor::worker_loop() {
     const int64_t result = run_plugin_callback(device_, task.op, task.work);
     // The answer goes back to the loop; the inbox keeps submission order.
     std::weak_ptr<int> alive = alive_;
-    inbox_->post([alive, done = std::move(task.done), result] {
-      if (alive.lock()) done(result);
-    });
+    if (task.done) {
+      inbox_->post([alive, done = std::move(task.done), result] {
+        if (alive.lock()) done(result);
+      });
+    }
     lock.lock();
     Strand& again = strands_[key];
     again.running = false;

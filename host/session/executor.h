@@ -17,7 +17,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,18 +26,23 @@
 
 #include "plugin/loop_inbox.h"
 #include "session/slow_callbacks.h"
+#include "util/inline_function.h"
 
 namespace bentos::session {
 
 using StrandKey = const void*;  // a session's address, or the device's
 
+// A plugin callback and what follows it. Sized for the request path's
+// closures, so submitting one allocates nothing.
+using Work = util::InlineFunction<int64_t(), 96>;
+using Done = util::InlineFunction<void(int64_t), 64>;
+
 class Executor {
  public:
   virtual ~Executor() = default;
   // Runs `work` (the plugin callback `op`, a static string), then
-  // `done(result)` on the loop thread.
-  virtual void submit(StrandKey strand, const char* op, std::function<int64_t()> work,
-                      std::function<void(int64_t)> done) = 0;
+  // `done(result)` on the loop thread. An empty `done` is allowed.
+  virtual void submit(StrandKey strand, const char* op, Work work, Done done) = 0;
   // True when callbacks run inline on the loop thread.
   virtual bool inline_on_loop() const = 0;
   // Stops accepting work and waits for running callbacks to return.
@@ -49,14 +53,14 @@ class Executor {
 // plugin (one not written with driver.hpp, or a bug in it) must not take
 // the host down (behavior.md §1.9): it is logged and the callback counts as
 // -EIO.
-int64_t run_plugin_callback(const std::string& device, const char* op, const std::function<int64_t()>& work) noexcept;
+int64_t run_plugin_callback(const std::string& device, const char* op, const Work& work) noexcept;
 
 class LoopExecutor : public Executor {
  public:
   explicit LoopExecutor(std::string device = "plugin") : device_(std::move(device)) {}
   // Runs the callback now and warns when it held the loop too long
   // (SlowCallbackLog).
-  void submit(StrandKey, const char* op, std::function<int64_t()> work, std::function<void(int64_t)> done) override;
+  void submit(StrandKey, const char* op, Work work, Done done) override;
   bool inline_on_loop() const override { return true; }
   void close() override {}
 
@@ -72,16 +76,15 @@ class WorkerExecutor : public Executor {
   WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device = "plugin");
   ~WorkerExecutor() override;
 
-  void submit(StrandKey strand, const char* op, std::function<int64_t()> work,
-              std::function<void(int64_t)> done) override;
+  void submit(StrandKey strand, const char* op, Work work, Done done) override;
   bool inline_on_loop() const override { return false; }
   void close() override;
 
  private:
   struct Task {
     const char* op;
-    std::function<int64_t()> work;
-    std::function<void(int64_t)> done;
+    Work work;
+    Done done;
   };
   struct Strand {
     std::deque<Task> tasks;

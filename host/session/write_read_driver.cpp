@@ -50,15 +50,17 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   }
   if (step.reply) return r.send(std::move(*step.reply));
   // Submit: the answer completes the trigger, even after a release (§4).
+  // Neither closure allocates (their captures fit Executor::Work/Done and
+  // the call's Deliver); the tracker outlives every `done` (the executor
+  // drops results once the device closes it).
   bentos_call* call = ctx_.calls->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(c)); });
-  auto request = std::make_shared<std::string>(std::move(step.request));
   void* inst = ctx_.plugin_instance();
   auto on_request = ops_.on_request;
-  std::shared_ptr<CallTracker> calls = ctx_.calls;
+  CallTracker* calls = ctx_.calls.get();
   ctx_.exec.submit(
       s.get(), "on_request",
-      [=]() -> int64_t {
-        return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request->data()), request->size());
+      [on_request, inst, s, call, request = std::move(step.request)]() -> int64_t {
+        return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request.data()), request.size());
       },
       [calls, call](int64_t rc) { calls->returned(call, rc, "on_request"); });
 }
