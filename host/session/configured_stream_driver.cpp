@@ -326,14 +326,16 @@ void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<Conf
 void ConfiguredStreamDriver::query(uint64_t link_id, const std::shared_ptr<ConfiguredSession>& s,
                                    std::shared_ptr<std::string> in, uint32_t cmd, uint64_t out_size, Responder r) {
   if (!ops_.on_query) return r.send(Reply::error(EINVAL));
-  const std::string device = ctx_.device();
+  // By pointer, as in RawDriver::start_call: a deliver runs only while the
+  // device lives.
+  const std::string* device = &ctx_.device();
   bentos_call* call = ctx_.calls->start(link_id, [r, device](Completion&& c) {
     switch (c.kind) {
       case Completion::Kind::ioctl: return r.send(Reply::ioctl_result(c.result, std::move(c.data)));
       case Completion::Kind::bytes: return r.send(Reply::ioctl_result(0, std::move(c.data)));
       case Completion::Kind::error: return r.send(Reply::error(c.err > 0 ? c.err : EIO));
       default:
-        log::warn(device, std::string("plugin answered on_query with ") + patterns::completion_kind_name(c.kind) +
+        log::warn(*device, std::string("plugin answered on_query with ") + patterns::completion_kind_name(c.kind) +
                               "; answering EIO");
         return r.send(Reply::error(EIO));
     }

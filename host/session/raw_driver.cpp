@@ -26,11 +26,13 @@ struct RawSession : Session {
 RawDriver::RawDriver(const DriverContext& ctx) : ctx_(ctx), ops_(ctx.instance.library().raw_ops()) {}
 
 bentos_call* RawDriver::start_call(uint64_t link_id, OpKind op, uint64_t read_size, Responder r) {
-  std::string device = ctx_.device();
+  // The name by pointer keeps the closure inline (no allocation per
+  // request); a deliver runs only while the device, hence its name, lives.
+  const std::string* device = &ctx_.device();
   return ctx_.calls->start(link_id, [op, read_size, r, device](Completion&& c) {
     std::string problem;
     Reply reply = patterns::raw_reply(op, c, read_size, problem);
-    if (!problem.empty()) log::warn(device, "plugin " + problem);
+    if (!problem.empty()) log::warn(*device, "plugin " + problem);
     r.send(std::move(reply));
   });
 }
