@@ -85,9 +85,13 @@ WriteReadStep WriteReadSession::submit(Trigger trigger, uint64_t read_size) {
 Reply WriteReadSession::deliver(uint64_t size) {
   const size_t remaining = response_.size() - delivered_;
   const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining, size));
-  Reply reply = Reply::bytes(response_.substr(delivered_, n));
+  const bool finished = n == remaining;
+  // A read that takes the whole response (the common case) takes the
+  // buffer itself rather than a copy.
+  Reply reply = finished && delivered_ == 0 ? Reply::bytes(std::move(response_))
+                                            : Reply::bytes(response_.substr(delivered_, n));
   delivered_ += n;
-  if (delivered_ == response_.size()) {
+  if (finished) {
     response_.clear();
     delivered_ = 0;
     state_ = State::idle;
@@ -96,14 +100,14 @@ Reply WriteReadSession::deliver(uint64_t size) {
   return reply;
 }
 
-Reply WriteReadSession::complete(const Completion& answer) {
+Reply WriteReadSession::complete(Completion answer) {
   if (state_ != State::processing) return Reply::error(EIO);  // no submit awaits an answer
   if (answer.kind != Completion::Kind::bytes) {
     state_ = State::idle;
     if (answer.kind == Completion::Kind::error && answer.err > 0) return Reply::error(answer.err);
     return Reply::error(EIO);
   }
-  response_ = answer.data;
+  response_ = std::move(answer.data);
   delivered_ = 0;
   state_ = State::response_ready;
   if (trigger_ == Trigger::flush) return Reply::empty();

@@ -49,7 +49,7 @@ class WriteReadSession {
   // The answer to the submitted on_request: a bytes completion is the
   // response; an error returns to IDLE and is the trigger's errno; any other
   // kind is a plugin bug answered EIO. Returns the triggering request's reply.
-  wire::Reply complete(const Completion& answer);
+  wire::Reply complete(Completion answer);
 
   State state() const { return state_; }
   bool in_eof_window() const { return eof_window_; }

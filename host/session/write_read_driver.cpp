@@ -53,7 +53,7 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   // Neither closure allocates (their captures fit Executor::Work/Done and
   // the call's Deliver); the tracker outlives every `done` (the executor
   // drops results once the device closes it).
-  bentos_call* call = ctx_.calls->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(c)); });
+  bentos_call* call = ctx_.calls->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(std::move(c))); });
   void* inst = ctx_.plugin_instance();
   auto on_request = ops_.on_request;
   CallTracker* calls = ctx_.calls.get();
