@@ -61,6 +61,12 @@ WriteReadStep WriteReadSession::read(uint64_t size) {
   return step;
 }
 
+void WriteReadSession::recycle(std::string&& request_buffer) {
+  if (!input_.empty() || request_buffer.capacity() <= input_.capacity()) return;
+  request_buffer.clear();
+  input_.swap(request_buffer);
+}
+
 uint32_t WriteReadSession::poll() const {
   switch (state_) {
     case State::idle:

@@ -51,6 +51,11 @@ class WriteReadSession {
   // kind is a plugin bug answered EIO. Returns the triggering request's reply.
   wire::Reply complete(Completion answer);
 
+  // Hands a submitted request's buffer back once the plugin is done with
+  // it, so the next cycle's writes reuse its memory instead of allocating.
+  // Ignored while this cycle's input is not empty.
+  void recycle(std::string&& request_buffer);
+
   State state() const { return state_; }
   bool in_eof_window() const { return eof_window_; }
   size_t accumulated_bytes() const { return input_.size(); }

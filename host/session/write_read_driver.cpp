@@ -33,19 +33,21 @@ void WriteReadDriver::open(Link& link, const wire::Request& req, Responder r) {
 }
 
 void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
-  auto s = std::static_pointer_cast<WriteReadSessionState>(base);
+  // By reference: only a submit needs its own references (no atomic
+  // reference counting for the ops answered at once).
+  auto& machine = static_cast<WriteReadSessionState&>(*base).machine;
   patterns::WriteReadStep step;
   switch (req.kind) {
     case OpKind::write: {
-      Reply reply = s->machine.write(req.data);
+      Reply reply = machine.write(req.data);
       ctx_.stats.machine_answered_write(reply);
       return r.send(std::move(reply));
     }
-    case OpKind::poll: return r.send(Reply::polled(s->machine.poll()));
+    case OpKind::poll: return r.send(Reply::polled(machine.poll()));
     case OpKind::fsync: return r.send(Reply::empty());
     case OpKind::ioctl: return r.send(Reply::error(ENOSYS));
-    case OpKind::flush: step = s->machine.flush(); break;
-    case OpKind::read: step = s->machine.read(req.size); break;
+    case OpKind::flush: step = machine.flush(); break;
+    case OpKind::read: step = machine.read(req.size); break;
     default: return r.send(Reply::error(EINVAL));
   }
   if (step.reply) return r.send(std::move(*step.reply));
@@ -53,16 +55,34 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   // Neither closure allocates (their captures fit Executor::Work/Done and
   // the call's Deliver); the tracker outlives every `done` (the executor
   // drops results once the device closes it).
-  bentos_call* call = ctx_.calls->start(link.id(), [s, r](Completion&& c) { r.send(s->machine.complete(std::move(c))); });
+  auto s = std::static_pointer_cast<WriteReadSessionState>(base);
+  bentos_call* call = ctx_.calls->start(
+      link.id(), [s, r = std::move(r)](Completion&& c) { r.send(s->machine.complete(std::move(c))); });
   void* inst = ctx_.plugin_instance();
   auto on_request = ops_.on_request;
   CallTracker* calls = ctx_.calls.get();
+  void* strand = s.get();
+  auto done = [calls, call](int64_t rc) { calls->returned(call, rc, "on_request"); };
+  if (ctx_.exec.inline_on_loop()) {
+    // The callback runs before submit() returns, so it can read the
+    // request where it is, and the buffer goes back to the machine for the
+    // next cycle: no allocation per request, whatever its size.
+    const std::string& request = step.request;
+    ctx_.exec.submit(
+        strand, "on_request",
+        [on_request, inst, s = std::move(s), call, &request]() -> int64_t {
+          return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request.data()), request.size());
+        },
+        done);
+    machine.recycle(std::move(step.request));
+    return;
+  }
   ctx_.exec.submit(
-      s.get(), "on_request",
-      [on_request, inst, s, call, request = std::move(step.request)]() -> int64_t {
+      strand, "on_request",
+      [on_request, inst, s = std::move(s), call, request = std::move(step.request)]() -> int64_t {
         return on_request(inst, s->state, call, reinterpret_cast<const uint8_t*>(request.data()), request.size());
       },
-      [calls, call](int64_t rc) { calls->returned(call, rc, "on_request"); });
+      done);
 }
 
 void WriteReadDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
