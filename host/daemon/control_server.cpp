@@ -1,7 +1,11 @@
 #include "daemon/control_server.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <vector>
+
+#include "util/log.h"
 
 namespace bentos::daemon {
 
@@ -18,8 +22,21 @@ class ControlServer::Client {
   }
 
   void start() {
+    last_active_ms_ = uv_now(stream_->stream.loop);
     if (uv_read_start(&stream_->stream, on_alloc, on_read) != 0) close();
   }
+
+  // Over the client limit: one error line, then closed once it is written.
+  void refuse(const std::string& why) {
+    peer_done_ = true;  // nothing is read: close when the answer is out
+    reply(ControlCommands::error_answer(why));
+  }
+
+  // Idle too long: closed, and out of the server's set.
+  void expire() { close(); }
+
+  // Sent nothing and waits for nothing since `since_ms` (uv_now time).
+  bool idle_since(uint64_t since_ms) const { return unsent_ == 0 && last_active_ms_ <= since_ms; }
 
   // The server is going away: stop answering and close.
   void detach() {
@@ -42,6 +59,7 @@ class ControlServer::Client {
 
   static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
     auto* self = static_cast<Client*>(s->data);
+    self->last_active_ms_ = uv_now(s->loop);
     if (n > 0) return self->consume(b->base, static_cast<size_t>(n));
     if (n == UV_EOF) return self->peer_finished();
     if (n < 0) self->close();
@@ -51,6 +69,7 @@ class ControlServer::Client {
     auto* w = static_cast<Write*>(req->data);
     Client* self = w->client;
     self->unsent_ -= w->data.size();
+    self->last_active_ms_ = uv_now(req->handle->loop);
     delete w;
     if (status < 0 || (self->peer_done_ && self->unsent_ == 0)) self->close();
   }
@@ -129,12 +148,13 @@ class ControlServer::Client {
   bool peer_done_ = false;  // the client closed its side
   bool closing_ = false;
   size_t unsent_ = 0;       // answer bytes queued and not yet written
+  uint64_t last_active_ms_ = 0;  // uv_now() of the last read or written answer
   char buf_[4096];
 };
 
 std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string& path, std::string& error,
-                                                   ReloadFn reload) {
-  std::unique_ptr<ControlServer> self(new ControlServer(host, std::move(reload)));
+                                                   ReloadFn reload, Limits limits) {
+  std::unique_ptr<ControlServer> self(new ControlServer(host, std::move(reload), limits));
   net::Endpoint endpoint;
   if (!net::parse_endpoint(path, endpoint, error) || endpoint.kind != net::Endpoint::Kind::unix_socket) {
     if (error.empty()) error = "control socket '" + path + "': expected a Unix socket path";
@@ -150,10 +170,42 @@ std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string
     error = "--control-socket: " + error;
     return nullptr;
   }
+  self->start_idle_sweep(host.context().loop());
   return self;
 }
 
+void ControlServer::start_idle_sweep(uv_loop_t* loop) {
+  if (limits_.idle_timeout_ms == 0) return;
+  sweep_ = new uv_timer_t;
+  uv_timer_init(loop, sweep_);
+  sweep_->data = this;
+  // A quarter of the timeout: an idle client goes within 1.25 times it.
+  const uint64_t every = std::clamp<uint64_t>(limits_.idle_timeout_ms / 4, 1, 10000);
+  uv_timer_start(sweep_, &ControlServer::on_sweep, every, every);
+  uv_unref(reinterpret_cast<uv_handle_t*>(sweep_));  // never what keeps the loop alive
+}
+
+void ControlServer::on_sweep(uv_timer_t* timer) {
+  auto* self = static_cast<ControlServer*>(timer->data);
+  const uint64_t now = uv_now(timer->loop);
+  if (now < self->limits_.idle_timeout_ms) return;
+  const uint64_t since = now - self->limits_.idle_timeout_ms;
+  std::vector<Client*> idle;
+  for (Client* c : self->clients_) {
+    if (c->idle_since(since)) idle.push_back(c);
+  }
+  for (Client* c : idle) c->expire();
+  if (!idle.empty()) {
+    log::info("", "control socket: closed " + std::to_string(idle.size()) + " client(s) idle for " +
+                      std::to_string(self->limits_.idle_timeout_ms / 1000) + " s");
+  }
+}
+
 ControlServer::~ControlServer() {
+  if (sweep_) {
+    uv_timer_stop(sweep_);
+    uv_close(reinterpret_cast<uv_handle_t*>(sweep_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  }
   listener_.reset();
   auto clients = std::move(clients_);
   clients_.clear();
@@ -162,8 +214,18 @@ ControlServer::~ControlServer() {
 
 void ControlServer::accept(net::StreamStorage* stream) {
   auto* client = new Client(this, stream);
-  clients_.insert(client);
-  client->start();
+  const bool over = clients_.size() >= limits_.max_clients;
+  clients_.insert(client);  // refused ones too, until their answer is out
+  if (!over) return client->start();
+  // Logged at the 1st, 2nd, 4th, 8th... refusal: a peer looping on
+  // connect cannot flood the log.
+  ++refused_;
+  if ((refused_ & (refused_ - 1)) == 0) {
+    log::warn("", "control socket: refused a connection: " + std::to_string(limits_.max_clients) +
+                      " clients are connected, the limit (" + std::to_string(refused_) + " refused so far)");
+  }
+  client->refuse("too many control connections (" + std::to_string(limits_.max_clients) +
+                 " open); try again when one closes");
 }
 
 }  // namespace bentos::daemon

@@ -3,7 +3,8 @@
 // JSON back (the protocol is control_commands.h). A client may send many
 // requests on one connection; it is served until it closes. Blank lines
 // are ignored; a line longer than kMaxLineBytes is answered with an error
-// and skipped.
+// and skipped. Limits bounds how many clients it serves and how long an
+// idle one may stay.
 //
 // Owned by main(); loop thread only.
 #pragma once
@@ -21,6 +22,14 @@
 
 namespace bentos::daemon {
 
+// What one peer (or a crashed tool's leftovers) can hold. A connection
+// beyond max_clients gets one error line and is closed; a client that
+// sends nothing and waits for no answer for idle_timeout_ms is closed.
+struct ControlLimits {
+  size_t max_clients = 64;
+  uint64_t idle_timeout_ms = 120000;  // 0 = never
+};
+
 class ControlServer {
  public:
   // Requests are small; this bounds what one client can make us buffer.
@@ -31,21 +40,29 @@ class ControlServer {
   using ReloadOutcome = daemon::ReloadOutcome;
   using ReloadFn = daemon::ReloadFn;
 
+  using Limits = ControlLimits;
+
   // Listens on `path` (a Unix socket path or unix:// URI). nullptr with
   // `error` set when it cannot.
   static std::unique_ptr<ControlServer> open(Host& host, const std::string& path, std::string& error,
-                                             ReloadFn reload = {});
+                                             ReloadFn reload = {}, Limits limits = {});
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
  private:
   class Client;
-  ControlServer(Host& host, ReloadFn reload) : commands_(host, std::move(reload)) {}
+  ControlServer(Host& host, ReloadFn reload, Limits limits)
+      : commands_(host, std::move(reload)), limits_(limits) {}
   void accept(net::StreamStorage* client);
+  void start_idle_sweep(uv_loop_t* loop);
+  static void on_sweep(uv_timer_t* timer);
 
   ControlCommands commands_;
+  const Limits limits_;
   std::unordered_set<Client*> clients_;  // open control connections
+  uint64_t refused_ = 0;                 // connections over max_clients
+  uv_timer_t* sweep_ = nullptr;          // heap: freed in its close callback
   std::unique_ptr<net::Listener> listener_;
 };
 
