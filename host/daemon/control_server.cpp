@@ -116,7 +116,11 @@ class ControlServer::Client {
 
   void reply(std::string answer) {
     if (closing_) return;
-    if (unsent_ + answer.size() > kMaxUnsentBytes) return close();  // it does not read its answers
+    // It does not read its answers. Counted from libuv's write queue (the
+    // bytes the kernel has not taken), not from unsent_, which also holds
+    // answers already written whose callbacks have not run yet: a client
+    // pipelining many requests in one read is not one that stopped reading.
+    if (uv_stream_get_write_queue_size(&stream_->stream) + answer.size() > kMaxUnsentBytes) return close();
     auto* w = new Write{{}, std::move(answer), this};
     w->req.data = w;
     uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
