@@ -40,12 +40,43 @@ void WorkerExecutor::submit(StrandKey strand, const char* op, Work work, Done do
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closing_) return;
-    Strand& s = strands_[strand];
+    Strand& s = strand_for(strand);
+    const bool idle = s.empty() && !s.running;
     s.tasks.push_back({op, std::move(work), std::move(done)});
-    if (s.running || s.tasks.size() > 1) return;  // already queued or running
+    if (!idle) return;  // already queued or running
     ready_.push_back(strand);
   }
   wake_.notify_one();
+}
+
+WorkerExecutor::Task WorkerExecutor::Strand::pop() {
+  Task task = std::move(tasks[head++]);
+  if (head == tasks.size()) {
+    tasks.clear();
+    head = 0;
+  }
+  return task;
+}
+
+WorkerExecutor::Strand& WorkerExecutor::strand_for(StrandKey key) {
+  if (auto it = strands_.find(key); it != strands_.end()) return it->second;
+  if (spare_.empty()) return strands_[key];
+  // A node (and its task vector's capacity) from a strand that went idle:
+  // a session's next request allocates nothing.
+  Strands::node_type node = std::move(spare_.back());
+  spare_.pop_back();
+  node.key() = key;
+  return strands_.insert(std::move(node)).position->second;
+}
+
+void WorkerExecutor::retire(StrandKey key) {
+  // Bounded: beyond this many, idle strands are freed.
+  constexpr size_t kSpareStrands = 256;
+  if (spare_.size() < kSpareStrands) {
+    spare_.push_back(strands_.extract(key));
+  } else {
+    strands_.erase(key);
+  }
 }
 
 void WorkerExecutor::worker_loop() {
@@ -55,7 +86,7 @@ void WorkerExecutor::worker_loop() {
     // running task (that work would be put back in ready_ when it is done).
     const auto queued_behind = [this] {
       for (const auto& [k, strand] : strands_) {
-        if (!strand.tasks.empty()) return true;
+        if (!strand.empty()) return true;
       }
       return false;
     };
@@ -63,10 +94,9 @@ void WorkerExecutor::worker_loop() {
     if (ready_.empty()) return;
     const StrandKey key = ready_.front();
     ready_.pop_front();
-    Strand& strand = strands_[key];
+    Strand& strand = strands_.at(key);
     strand.running = true;
-    Task task = std::move(strand.tasks.front());
-    strand.tasks.pop_front();
+    Task task = strand.pop();
     lock.unlock();
     const int64_t result = run_plugin_callback(device_, task.op, task.work);
     // The answer goes back to the loop; the inbox keeps submission order.
@@ -77,10 +107,10 @@ void WorkerExecutor::worker_loop() {
       });
     }
     lock.lock();
-    Strand& again = strands_[key];
+    Strand& again = strands_.at(key);
     again.running = false;
-    if (again.tasks.empty()) {
-      strands_.erase(key);
+    if (again.empty()) {
+      retire(key);
       if (closing_) wake_.notify_all();  // waiting workers may leave now
     } else {
       ready_.push_back(key);

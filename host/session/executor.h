@@ -86,10 +86,19 @@ class WorkerExecutor : public Executor {
     Work work;
     Done done;
   };
+  // Tasks in a vector read from `head`: unlike a deque (which allocates a
+  // block every few tasks of this size), it keeps its capacity, so a
+  // steady stream of requests allocates nothing here.
   struct Strand {
-    std::deque<Task> tasks;
+    std::vector<Task> tasks;
+    size_t head = 0;
     bool running = false;  // a worker holds this strand's head task
+    bool empty() const { return head == tasks.size(); }
+    Task pop();
   };
+  using Strands = std::unordered_map<StrandKey, Strand>;
+  Strand& strand_for(StrandKey key);  // mutex_ held
+  void retire(StrandKey key);         // mutex_ held; its tasks are done
   void worker_loop();
 
   std::shared_ptr<plugin::LoopInbox> inbox_;
@@ -99,7 +108,8 @@ class WorkerExecutor : public Executor {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::unordered_map<StrandKey, Strand> strands_;  // guarded by mutex_
+  Strands strands_;                                  // guarded by mutex_
+  std::vector<Strands::node_type> spare_;            // guarded by mutex_: idle strands' map nodes, reused
   std::deque<StrandKey> ready_;                      // strands with work and no runner
   bool closing_ = false;
   std::vector<std::thread> threads_;
