@@ -11,6 +11,9 @@
 // Checked after every step:
 //   - a read's reply (immediate, or a parked read's answer) never carries
 //     more bytes than that read asked for;
+//   - P1 output comes out exactly once and in push order, whatever the
+//     chunk and read sizes (large ones too, which the reads hand out as
+//     moved or split chunks);
 //   - poll bits stay within POLLIN|POLLOUT (P1 always has POLLOUT, P3 never);
 //   - the P4 state and the GET_STATE ioctl's answer are 0..5;
 //   - parked-read answers name only tokens that are parked (on that
@@ -51,7 +54,7 @@ std::string payload(size_t len, uint64_t salt) {
 // A read's answer may carry at most `size` bytes.
 void check_read_reply(const Reply& r, uint64_t size) {
   FUZZ_CHECK(r.kind == ReplyKind::buf || r.kind == ReplyKind::error);
-  if (r.kind == ReplyKind::buf) FUZZ_CHECK(r.data.size() <= size);
+  if (r.kind == ReplyKind::buf) FUZZ_CHECK(r.payload_size() <= size);
   if (r.kind == ReplyKind::error) FUZZ_CHECK(r.err > 0);
 }
 
@@ -92,6 +95,19 @@ struct Driver {
   uint64_t p1_max = 0;
   std::unique_ptr<StreamSession> p1;
   Parked p1_parked;
+  std::string p1_undelivered;  // accepted pushes not yet read, in order
+
+  // Replies of P1 reads, in the order the machine produced them: each
+  // must carry the next bytes pushed.
+  void p1_delivered(const Reply& r) {
+    if (r.kind != ReplyKind::buf) return;
+    const std::string got = r.payload();
+    FUZZ_CHECK(p1_undelivered.compare(0, got.size(), got) == 0);
+    p1_undelivered.erase(0, got.size());
+  }
+  void p1_delivered(const ParkedAnswers& answers) {
+    for (const auto& a : answers) p1_delivered(a.reply);
+  }
   // P3
   std::unique_ptr<EventHub> p3;
   Parked p3_parked;
@@ -165,18 +181,26 @@ struct Driver {
   void step_p1(uint8_t op, uint8_t arg) {
     switch (op % 5) {
       case 0: {
-        const uint64_t size = arg % 40;
+        // Mostly small reads; from 0xC0 on, large ones (700..44800 bytes).
+        const uint64_t size = arg < 0xC0 ? arg % 40 : (arg - 0xBFu) * 700u;
         const ReadToken t = next_token++;
         const auto r = p1->read(size, t);
-        if (r.parked) p1_parked.park(t, size);
-        else check_read_reply(r.reply, size);
+        if (r.parked) {
+          p1_parked.park(t, size);
+        } else {
+          check_read_reply(r.reply, size);
+          p1_delivered(r.reply);
+        }
         break;
       }
       case 1: {
         const uint64_t before = p1->queued_bytes();
-        const auto data = payload(arg % 48, salt++);
+        // Mostly small chunks; from 0xE0 on, large ones (1..32 KiB).
+        const auto data = payload(arg < 0xE0 ? arg % 48 : (arg - 0xDFu) * 1024u, salt++);
         const auto r = p1->push(data);
+        if (r.accepted) p1_undelivered += data;
         p1_parked.answered(r.answers);
+        p1_delivered(r.answers);
         if (before == 0 || data.empty()) FUZZ_CHECK(r.accepted);  // empty queue / empty push
         // Only a chunk into an empty queue may take it beyond the bound.
         if (before != 0) FUZZ_CHECK(p1->queued_bytes() <= std::max(before, p1_max));
@@ -192,6 +216,7 @@ struct Driver {
       }
       case 4: {
         p1_parked.answered(p1->end());
+        p1_undelivered.clear();  // the queue went with the session
         FUZZ_CHECK(p1_parked.tokens.empty() && p1->parked_reads() == 0);
         if (arg & 1) {  // a racing push after the release is discarded
           FUZZ_CHECK(p1->push(payload(3, salt++)).answers.empty());
@@ -378,7 +403,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   d.p2 = std::make_unique<WriteReadSession>(d.p2_max);
   d.p1_when = (c0 & 1) ? EmptyRead::block : EmptyRead::eof;
   d.p1_nonblocking = c0 & 2;
-  d.p1_max = 1 + c2 % 64;
+  d.p1_max = (c2 & 0x80) ? 64u << 10 : 1 + c2 % 64;  // room for large chunks, or a tight bound
   d.p1 = std::make_unique<StreamSession>(d.p1_when, d.p1_nonblocking, d.p1_max);
   d.p3 = std::make_unique<EventHub>((c0 & 4) != 0, 1 + (c0 >> 4) % 8);
   d.p4_nonblocking = c0 & 8;

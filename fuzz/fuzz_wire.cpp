@@ -16,7 +16,9 @@
 //   - decode_request (its hand-written fast path) decides every payload
 //     exactly as the generated protobuf parser does;
 //   - decode_reply never crashes on the same payloads;
-//   - a Reply built from the input round-trips through append_reply_frame.
+//   - a Reply built from the input round-trips through append_reply_frame,
+//     and its segmented path (the payload split into pieces, into a
+//     SegmentedOutput) writes exactly the same bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,6 +29,7 @@
 #include "wire/codec.h"
 #include "wire/frame_decoder.h"
 #include "wire/ops.h"
+#include "wire/segmented_output.h"
 
 using namespace bentos::wire;
 
@@ -144,6 +147,28 @@ void check_reply_round_trip(Reader& r) {
   Reply expect = rep;
   if (expect.kind == ReplyKind::error && expect.err == 0) expect.kind = ReplyKind::empty;
   FUZZ_CHECK(same_reply(expect, back));
+
+  // The host's path: a payload of `data` followed by pieces (some of at
+  // least kCopyBelow bytes, which are spliced instead of copied), appended
+  // after bytes already in the output, must come out exactly as the plain
+  // path writes the same payload held in one string.
+  Reply pieced = rep;
+  for (size_t i = r.u8() % 4; i > 0; --i) {
+    const size_t offset = r.u8() % 8;
+    const size_t len = (r.u8() & 1) ? kCopyBelow + r.u8() : r.u8();
+    std::string owner(offset + len, static_cast<char>(r.u8()));
+    if (len > 0) owner[offset] = static_cast<char>(i);  // pieces in the wrong order would show
+    pieced.segments.append(std::move(owner), offset, len);
+  }
+  Reply reference = pieced;
+  reference.data = pieced.payload();
+  reference.segments = ByteSegments{};
+  std::string want = "junk";
+  append_reply_frame(reference, want);
+  SegmentedOutput out;
+  out.bytes() = "junk";
+  append_reply_frame(std::move(pieced), out);
+  FUZZ_CHECK(out.flatten() == want);
 }
 
 }  // namespace

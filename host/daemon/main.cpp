@@ -20,6 +20,7 @@
 #include "config/options.h"
 #include "daemon/control_server.h"
 #include "daemon/host.h"
+#include "daemon/malloc_tuning.h"
 #include "daemon/sd_notify.h"
 #include "net/endpoint.h"
 #include "util/log.h"
@@ -339,6 +340,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a death
+  bentos::daemon::keep_freed_heap_for_reuse();
   const std::string program = "bentos-driver-host";
   auto outcome = bentos::config::parse_command_line(argc, argv, BENTOS_DEFAULT_SYSCONFDIR, BENTOS_DEFAULT_PLUGIN_DIR);
   if (!outcome.error.empty()) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "util/monotonic_clock.h"
+
 namespace bentos::net {
 
 Connection::Connection(StreamStorage* storage, uint64_t id, std::string peer, uint64_t max_frame_bytes,
@@ -26,13 +28,23 @@ void Connection::mark_dirty() {
   flusher_->mark(this);
 }
 
-void Connection::flush() {
+void Connection::gather(const wire::SegmentedOutput& out, size_t skip) {
+  uv_bufs_.clear();
+  out.for_each_piece(skip, [this](const char* data, size_t len) {
+    uv_bufs_.push_back(uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)));
+  });
+}
+
+void Connection::flush(uint64_t now_ns) {
   marked_ = false;
   if (closing_ || writing_ || out_.empty()) return;
+  if (handler_) handler_->on_flush(now_ns);
   // Try the write now: in the common case the socket takes everything and
-  // no write request, callback or second buffer is involved.
-  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
-  const int taken = uv_try_write(stream_, &buf, 1);
+  // no write request, callback or second buffer is involved. One writev
+  // takes the inline bytes and every spliced payload in order (libuv caps
+  // it at IOV_MAX pieces; the rest is then simply not written yet).
+  gather(out_, 0);
+  const int taken = uv_try_write(stream_, uv_bufs_.data(), static_cast<unsigned>(uv_bufs_.size()));
   if (taken < 0 && taken != UV_EAGAIN) {
     close();
     return;
@@ -44,13 +56,15 @@ void Connection::flush() {
     update_reading();  // resumes reading if a full buffer had paused it
     return;
   }
-  // The rest waits for the socket: libuv writes it from inflight_, while
-  // new replies collect in out_.
+  // The rest waits for the socket: libuv writes it from inflight_ (whose
+  // spliced buffers stay alive until on_written), while new replies
+  // collect in out_. uv_write copies the buffer list, not the bytes.
   inflight_.swap(out_);
   out_.clear();
   inflight_offset_ = done;
-  buf = uv_buf_init(inflight_.data() + done, static_cast<unsigned>(inflight_.size() - done));
-  const int rc = uv_write(&write_req_, stream_, &buf, 1, &Connection::on_written);
+  gather(inflight_, done);
+  const int rc = uv_write(&write_req_, stream_, uv_bufs_.data(), static_cast<unsigned>(uv_bufs_.size()),
+                          &Connection::on_written);
   if (rc != 0) {
     inflight_.clear();
     close();
@@ -70,7 +84,9 @@ void Connection::on_written(uv_write_t* req, int status) {
     self->close();
     return;
   }
-  self->flush();
+  // Replies queued while the write was in flight leave now: their own
+  // clock reading, since no flusher batch covers them.
+  if (!self->out_.empty()) self->flush(util::monotonic_ns());
   self->update_reading();
 }
 
@@ -119,6 +135,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   }
   if (nread == 0 || self->closing_) return;
   self->bytes_in_ += static_cast<uint64_t>(nread);
+  self->batch_arrived_ns_ = util::monotonic_ns();
   auto on_frame = [self](const uint8_t* p, size_t n) {
     if (!self->closing_) self->handler_->on_frame(p, n);
   };
@@ -139,7 +156,10 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 void Connection::close() {
   if (closing_) return;
   closing_ = true;
+  // Always, not only when marked_: a flush from on_written clears the flag
+  // while the flusher still lists us, and we are freed before it runs.
   flusher_->forget(this);
+  marked_ = false;
   out_.clear();
   if (reading_) uv_read_stop(stream_);
   reading_ = false;

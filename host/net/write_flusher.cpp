@@ -1,8 +1,9 @@
 #include "net/write_flusher.h"
 
-#include <vector>
+#include <algorithm>
 
 #include "net/connection.h"
+#include "util/monotonic_clock.h"
 
 namespace bentos::net {
 
@@ -19,7 +20,14 @@ WriteFlusher::WriteFlusher(uv_loop_t* loop) : check_(new uv_check_t), idle_(new 
 void WriteFlusher::mark(Connection* c) {
   if (!check_) return;
   if (dirty_.empty()) uv_idle_start(idle_, &WriteFlusher::on_idle);
-  dirty_.insert(c);
+  dirty_.push_back(c);
+}
+
+void WriteFlusher::forget(Connection* c) {
+  // Once per closing connection; the lists hold only the connections with
+  // output this turn, so a scan is cheap.
+  std::replace(dirty_.begin(), dirty_.end(), c, static_cast<Connection*>(nullptr));
+  std::replace(batch_.begin(), batch_.end(), c, static_cast<Connection*>(nullptr));
 }
 
 WriteFlusher::~WriteFlusher() { close(); }
@@ -27,14 +35,20 @@ WriteFlusher::~WriteFlusher() { close(); }
 void WriteFlusher::flush_all() {
   if (idle_) uv_idle_stop(idle_);
   if (dirty_.empty()) return;
-  std::vector<Connection*> batch(dirty_.begin(), dirty_.end());
-  dirty_.clear();
-  for (Connection* c : batch) c->flush();
+  batch_.swap(dirty_);
+  const uint64_t now_ns = util::monotonic_ns();
+  // By index: a flush that fails closes its connection, whose forget()
+  // may null a later entry.
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (Connection* c = batch_[i]) c->flush(now_ns);
+  }
+  batch_.clear();
 }
 
 void WriteFlusher::close() {
   if (!check_) return;
   dirty_.clear();
+  batch_.clear();
   uv_check_stop(check_);
   uv_close(reinterpret_cast<uv_handle_t*>(check_), [](uv_handle_t* h) { delete reinterpret_cast<uv_check_t*>(h); });
   check_ = nullptr;

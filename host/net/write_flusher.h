@@ -7,12 +7,16 @@
 // connection also starts a uv_idle_t, which keeps the loop from blocking in
 // poll until the flush has run.
 //
+// The dirty connections are a plain list: a connection marks itself once
+// per batch (its own flag says whether it is listed), so no set is needed,
+// and the list's capacity is reused from batch to batch.
+//
 // Owned by the Host; loop thread only.
 #pragma once
 
 #include <uv.h>
 
-#include <unordered_set>
+#include <vector>
 
 namespace bentos::net {
 
@@ -25,9 +29,11 @@ class WriteFlusher {
   WriteFlusher(const WriteFlusher&) = delete;
   WriteFlusher& operator=(const WriteFlusher&) = delete;
 
+  // Lists `c` for the next flush; the caller lists each connection once.
   void mark(Connection* c);
-  void forget(Connection* c) { dirty_.erase(c); }
-  // Flushes every marked connection now.
+  // `c` is closing: it leaves the list (and the batch being flushed).
+  void forget(Connection* c);
+  // Flushes every marked connection now, with one clock reading for all.
   void flush_all();
   void close();
 
@@ -37,7 +43,11 @@ class WriteFlusher {
 
   uv_check_t* check_;  // heap: freed in its close callback
   uv_idle_t* idle_;    // heap: freed in its close callback; active while dirty
-  std::unordered_set<Connection*> dirty_;
+  std::vector<Connection*> dirty_;
+  // The batch flush_all() is working through (swapped with dirty_, so a
+  // connection marked meanwhile waits for the next batch); null entries
+  // were forgotten.
+  std::vector<Connection*> batch_;
 };
 
 }  // namespace bentos::net

@@ -28,7 +28,7 @@ StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
   // Invariant: reads park only while the queue is empty (push serves them
   // before queueing), so a non-empty queue never jumps a parked read.
   if (queued_bytes_ > 0 || size == 0) {
-    result.reply = Reply::bytes(take(size));
+    result.reply = Reply::segmented(take(size));
     return result;
   }
   if (when_empty_ == EmptyRead::eof) {
@@ -93,17 +93,37 @@ ParkedAnswers StreamSession::end() {
   return answers;
 }
 
-std::string StreamSession::take(uint64_t size) {
-  std::string out;
-  out.reserve(static_cast<size_t>(std::min(size, queued_bytes_)));
+// The bytes leave in the chunks they were pushed in, without a copy:
+//  - the rest of a chunk that the read takes to its end is moved out whole
+//    (with the offset of what earlier reads took from its head);
+//  - a chunk the read stops inside must be split: the smaller side is
+//    copied (the part read, or the rest, which then becomes the new head
+//    chunk), so a split copies at most half a chunk, and a read no larger
+//    than the chunks pushed (a 64 KiB read of 64 KiB pushes) copies nothing.
+// Shared buffers with offsets would avoid even the split's copy, but cost a
+// reference count (and, from std::shared_ptr, an allocation) per push and
+// per piece, for every chunk; moving keeps a chunk's one owner. Pieces
+// below wire::kCopyBelow are gathered by copying (ByteSegments::append).
+wire::ByteSegments StreamSession::take(uint64_t size) {
+  wire::ByteSegments out;
   while (out.size() < size && !chunks_.empty()) {
-    const std::string& head = chunks_.front();
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(head.size() - head_offset_, size - out.size()));
-    out.append(head, head_offset_, n);
-    head_offset_ += n;
-    if (head_offset_ == head.size()) {
+    std::string& head = chunks_.front();
+    const size_t available = head.size() - head_offset_;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(available, size - out.size()));
+    if (n == available) {
+      out.append(std::move(head), head_offset_, n);
       chunks_.pop_front();
       head_offset_ = 0;
+    } else if (n >= available - n && n >= wire::kCopyBelow) {
+      // Most of the chunk is read: copy the rest into a new head chunk and
+      // let the chunk's buffer carry the part read.
+      std::string rest = head.substr(head_offset_ + n);
+      out.append(std::move(head), head_offset_, n);
+      head = std::move(rest);
+      head_offset_ = 0;
+    } else {
+      out.append_copy(std::string_view(head).substr(head_offset_, n));
+      head_offset_ += n;
     }
   }
   queued_bytes_ -= out.size();

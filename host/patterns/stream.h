@@ -39,7 +39,8 @@ class StreamSession {
   // Queue non-empty: coalesce chunks up to `size`, splitting the last one
   // (its rest stays at the head). Empty: eof -> buf{}; block -> EAGAIN for
   // a non-blocking session, else park `token`. A read of size 0 answers
-  // buf{} at once and never parks (as read(2) of 0 bytes on a pipe).
+  // buf{} at once and never parks (as read(2) of 0 bytes on a pipe). The
+  // reply carries the chunks themselves (Reply::segments; see take()).
   ReadResult read(uint64_t size, ReadToken token);
 
   struct PushResult {
@@ -68,8 +69,9 @@ class StreamSession {
   size_t parked_reads() const { return parked_.size(); }
 
  private:
-  // Takes up to `size` bytes from the queue head(s).
-  std::string take(uint64_t size);
+  // Takes up to `size` bytes from the queue head(s), as pieces that own
+  // their buffers (wire::ByteSegments).
+  wire::ByteSegments take(uint64_t size);
 
   EmptyRead when_empty_;
   bool nonblocking_;

@@ -288,7 +288,7 @@ void ConfiguredStreamDriver::on_end(const std::shared_ptr<ConfiguredSession>& s,
 
 void ConfiguredStreamDriver::config_ioctl(Link& link, const std::shared_ptr<ConfiguredSession>& s,
                                           wire::Request&& req, Responder r) {
-  auto in = std::make_shared<std::string>(std::move(req.data));
+  auto in = std::make_shared<std::string>(req.data.view());
   const uint32_t cmd = req.cmd;
   const uint64_t out_size = req.out_bufsz;
   const uint64_t link_id = link.id();

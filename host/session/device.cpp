@@ -129,8 +129,9 @@ void Device::accept(net::StreamStorage* client, std::string peer) {
   conn->start(link.get());
 }
 
-void Device::on_frame(Link& link, const uint8_t* payload, size_t len) {
-  const uint64_t decoded_ns = DeviceStats::now_ns();  // latency runs from here to the reply's encoding
+void Device::on_frame(Link& link, const uint8_t* payload, size_t len, uint64_t arrived_ns) {
+  // Latency runs from the read that brought the frame to the write that
+  // hands its reply to the kernel (Link::on_flush): no clock reading here.
   wire::Request req;
   if (!wire::decode_request(payload, len, req)) {
     // [fix] §1.3: no trustworthy id, so no reply; skip it and keep serving.
@@ -141,7 +142,7 @@ void Device::on_frame(Link& link, const uint8_t* payload, size_t len) {
     return;
   }
   stats_.request_decoded(req.kind);
-  dispatch(link, std::move(req), decoded_ns);
+  dispatch(link, std::move(req), arrived_ns);
 }
 
 void Device::on_oversized_frame(Link& link, uint64_t length) {
@@ -181,9 +182,9 @@ void Device::dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns) {
       return driver_->release(link, std::move(s), req, r);
     }
     default: {
-      auto s = link.find(req.fh);
+      const std::shared_ptr<Session>* s = link.find(req.fh);
       if (!s) return r.send(patterns::unknown_session_reply(pattern, req.kind));
-      return driver_->op(link, s, std::move(req), r);
+      return driver_->op(link, *s, std::move(req), r);
     }
   }
 }

@@ -52,7 +52,8 @@ class Device {
   uint64_t dropped_events() const { return driver_ ? driver_->dropped_events() : 0; }
 
   // Called by a Link.
-  void on_frame(Link& link, const uint8_t* payload, size_t len);
+  // `arrived_ns`: when the read that completed the frame returned.
+  void on_frame(Link& link, const uint8_t* payload, size_t len, uint64_t arrived_ns);
   void on_oversized_frame(Link& link, uint64_t length);
   void on_link_closed(Link& link);
 

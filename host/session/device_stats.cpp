@@ -54,14 +54,12 @@ uint64_t LatencyHistogram::percentile(double fraction) const {
   return max_;
 }
 
-void DeviceStats::reply_encoded(wire::OpKind op, const wire::Reply& reply, uint64_t started_ns) {
+void DeviceStats::reply_encoded(const wire::Reply& reply) {
   ++replies_;
   if (reply.kind == wire::ReplyKind::error) {
     const auto err = static_cast<uint32_t>(reply.err);
     ++errors_[err < kErrnos ? err : 0];
   }
-  const uint64_t now = now_ns();
-  latency_[static_cast<size_t>(op)].record(now > started_ns ? now - started_ns : 0);
 }
 
 uint64_t DeviceStats::requests_total() const {

@@ -2,6 +2,11 @@
 // errors by errno, bytes in and out, reply latency per op, and one counter
 // per limit (behavior.md §1, "Limits and their defaults").
 //
+// A reply's latency runs from the socket read that brought its request
+// (the read's one clock reading, net::Connection::batch_arrived_ns) to the
+// write that hands the reply to the kernel (the flush's one reading): what
+// bentosd would see, minus the kernel's socket time.
+//
 // Everything has a fixed size, allocated with the device: counting a
 // request or a reply allocates nothing and takes no lock.
 //
@@ -12,11 +17,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "util/monotonic_clock.h"
 #include "wire/ops.h"
 
 namespace bentos::session {
@@ -70,11 +75,8 @@ struct LimitCounters {
 
 class DeviceStats {
  public:
-  using Clock = std::chrono::steady_clock;
-  static uint64_t now_ns() {
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count());
-  }
+  // The clock latencies are measured on (util::monotonic_ns).
+  static uint64_t now_ns() { return util::monotonic_ns(); }
 
   // Every wire::OpKind, by its value.
   static constexpr size_t kOps = static_cast<size_t>(wire::OpKind::poll) + 1;
@@ -83,9 +85,16 @@ class DeviceStats {
   static constexpr size_t kErrnos = 256;
 
   void request_decoded(wire::OpKind op) { ++requests_[static_cast<size_t>(op)]; }
-  // A reply to a request of kind `op` decoded at `started_ns` (now_ns())
-  // was encoded: its errno and its latency are counted.
-  void reply_encoded(wire::OpKind op, const wire::Reply& reply, uint64_t started_ns);
+  // A reply to a request of kind `op` was encoded: it and its errno are
+  // counted. Its latency is recorded separately, when it is written.
+  void reply_encoded(const wire::Reply& reply);
+  // A reply to a request of kind `op` whose bytes arrived at `started_ns`
+  // was handed to the socket at `written_ns` (both now_ns()): the time in
+  // between is its latency. Readings come from different calls (a read
+  // callback, a flush), so a `written_ns` before `started_ns` counts as 0.
+  void reply_written(wire::OpKind op, uint64_t started_ns, uint64_t written_ns) {
+    latency_[static_cast<size_t>(op)].record(written_ns > started_ns ? written_ns - started_ns : 0);
+  }
 
   // A write answered by a pattern's state machine rather than the plugin:
   // EFBIG from there always means max_request_bytes.

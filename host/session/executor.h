@@ -43,7 +43,9 @@ class Executor {
   // Runs `work` (the plugin callback `op`, a static string), then
   // `done(result)` on the loop thread. An empty `done` is allowed.
   virtual void submit(StrandKey strand, const char* op, Work work, Done done) = 0;
-  // True when callbacks run inline on the loop thread.
+  // True when submit() runs the callback and its done before returning,
+  // on the loop thread. Drivers rely on it to hand a callback views of
+  // the request frame and references to their own stack.
   virtual bool inline_on_loop() const = 0;
   // Stops accepting work and waits for running callbacks to return.
   virtual void close() = 0;

@@ -9,6 +9,8 @@ namespace {
 // Each frame's big-endian length (wire.md), counted in bytes_in like the
 // replies' prefixes are in bytes_out.
 constexpr size_t kLengthPrefixBytes = 4;
+// Replies whose latency waits for the next flush, at most (16 bytes each).
+constexpr size_t kMaxUnflushed = 64 * 1024;
 }  // namespace
 
 Link::Link(Device& device, net::Connection* connection)
@@ -18,22 +20,36 @@ void Link::send(const Responder& to, wire::Reply reply) {
   if (!connection_) return;
   reply.id = to.id;
   reply.fh = to.fh;
-  std::string& out = connection_->output();
-  const size_t before = out.size();
-  wire::append_reply_frame(reply, out);
-  connection_->mark_dirty();
   DeviceStats& stats = device_.stats();
+  stats.reply_encoded(reply);  // before the encoder moves the payload out
+  wire::SegmentedOutput& out = connection_->output();
+  const size_t before = out.size();
+  wire::append_reply_frame(std::move(reply), out);
+  connection_->mark_dirty();
   stats.bytes_out += out.size() - before;
-  stats.reply_encoded(to.op, reply, to.decoded_ns);
+  if (unflushed_.size() < kMaxUnflushed) {
+    unflushed_.push_back(Unflushed{to.op, to.decoded_ns});
+  } else {
+    // A peer that stopped reading while requests keep coming (up to the
+    // connection's read pause): no flush in sight, so this reply's latency
+    // ends now, at one clock reading, rather than the list growing.
+    stats.reply_written(to.op, to.decoded_ns, DeviceStats::now_ns());
+  }
+}
+
+void Link::on_flush(uint64_t now_ns) {
+  DeviceStats& stats = device_.stats();
+  for (const Unflushed& u : unflushed_) stats.reply_written(u.op, u.decoded_ns, now_ns);
+  unflushed_.clear();
 }
 
 void Link::close() {
   if (connection_) connection_->close();  // calls on_closed()
 }
 
-std::shared_ptr<Session> Link::find(uint64_t fh) const {
+const std::shared_ptr<Session>* Link::find(uint64_t fh) const {
   auto it = sessions_.find(fh);
-  return it == sessions_.end() ? nullptr : it->second;
+  return it == sessions_.end() ? nullptr : &it->second;
 }
 
 std::shared_ptr<Session> Link::take(uint64_t fh) {
@@ -62,13 +78,14 @@ std::unordered_map<uint64_t, std::shared_ptr<Session>> Link::take_all() {
 
 void Link::on_frame(const uint8_t* payload, size_t len) {
   device_.stats().bytes_in += kLengthPrefixBytes + len;
-  device_.on_frame(*this, payload, len);
+  device_.on_frame(*this, payload, len, connection_->batch_arrived_ns());
 }
 
 void Link::on_oversized_frame(uint64_t length) { device_.on_oversized_frame(*this, length); }
 
 void Link::on_closed() {
   connection_ = nullptr;
+  unflushed_.clear();  // dropped with the output: never written, no latency
   // The device drops its reference; keep ourselves alive through cleanup.
   auto self = shared_from_this();
   device_.on_link_closed(*this);

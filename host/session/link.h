@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "net/connection.h"
 #include "wire/ops.h"
@@ -46,7 +47,9 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
   void send(const Responder& to, wire::Reply reply);
   void close();
 
-  std::shared_ptr<Session> find(uint64_t fh) const;
+  // The session on `fh` (null if none), without a reference count of its
+  // own: valid until the table changes (put, take, drop, take_all).
+  const std::shared_ptr<Session>* find(uint64_t fh) const;
   // Removes and returns the session on `fh` (nullptr if none).
   std::shared_ptr<Session> take(uint64_t fh);
   void put(std::shared_ptr<Session> session);
@@ -60,24 +63,34 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
   void on_frame(const uint8_t* payload, size_t len) override;
   void on_oversized_frame(uint64_t length) override;
   void on_closed() override;
+  // Records the latency of every reply queued since the last flush.
+  void on_flush(uint64_t now_ns) override;
 
  private:
+  // A reply encoded into the connection's output and not yet written.
+  struct Unflushed {
+    wire::OpKind op;
+    uint64_t decoded_ns;
+  };
+
   Device& device_;
   net::Connection* connection_;  // null once closed
   uint64_t id_;
   std::string peer_;
   std::unordered_map<uint64_t, std::shared_ptr<Session>> sessions_;
+  // Cleared at each flush, keeping its capacity: no allocation per reply.
+  std::vector<Unflushed> unflushed_;
 };
 
 // Where one request's reply goes, and what the stats need to know about
-// the request (its op, when it was decoded). Cheap to copy; loop thread
+// the request (its op, when its bytes arrived). Cheap to copy; loop thread
 // only.
 struct Responder {
   std::weak_ptr<Link> link;
   uint64_t id = 0;
   uint64_t fh = 0;
   wire::OpKind op = wire::OpKind::none;
-  uint64_t decoded_ns = 0;  // DeviceStats::now_ns() when the request was decoded
+  uint64_t decoded_ns = 0;  // when the read that brought the request returned (DeviceStats::now_ns())
   void send(wire::Reply reply) const;
 };
 

@@ -20,6 +20,12 @@ class ParkedResponders {
   }
   // A token the machine answered at once was never needed.
   void forget(patterns::ReadToken token) { waiting_.erase(token); }
+  // For a read that usually answers at once: take a token first, and file
+  // the responder under it (park_as) only if the machine parked the read,
+  // so an answered read costs no table entry. Nothing may answer the token
+  // in between (answers arrive through the loop, after this op returns).
+  patterns::ReadToken reserve() { return next_++; }
+  void park_as(patterns::ReadToken token, Responder r) { waiting_.emplace(token, std::move(r)); }
   // Sends each answer to its read (answers for unknown tokens are dropped).
   void answer(patterns::ParkedAnswers&& answers) {
     for (auto& a : answers) {

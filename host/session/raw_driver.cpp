@@ -83,7 +83,7 @@ void RawDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Reque
   const bentos_raw_ops ops = ops_;
   const auto unset = [&] { r.send(patterns::raw_default_reply(req.kind)); };
   // The request's bytes travel with the callback (it may run on a worker).
-  auto data = std::make_shared<std::string>(std::move(req.data));
+  auto data = std::make_shared<std::string>(req.data.view());
   switch (req.kind) {
     case OpKind::read: {
       if (!ops.read) return unset();

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <functional>
 #include <mutex>
+#include <string>
 
 #include "patterns/completion.h"
 #include "patterns/pattern.h"
@@ -82,61 +84,89 @@ void StreamDriver::open(Link& link, const wire::Request& req, Responder r) {
 }
 
 void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
-  auto s = std::static_pointer_cast<StreamSessionState>(base);
   switch (req.kind) {
-    case OpKind::write: {
-      auto data = std::make_shared<std::string>(std::move(req.data));
-      void* inst = ctx_.plugin_instance();
-      auto on_data = ops_.on_data;
-      const std::string device = ctx_.device();
-      return ctx_.exec.submit(
-          s.get(), "on_data",
-          [=]() -> int64_t {
-            return on_data(inst, s->state, reinterpret_cast<const uint8_t*>(data->data()), data->size());
-          },
-          [r, data, device](int64_t consumed) {
-            if (consumed < 0) {
-              if (!patterns::is_negative_errno(consumed))
-                log::warn(device, "plugin on_data returned " + std::to_string(consumed) +
-                                      ", not a negative errno (-1 to -4095); answering EIO");
-              return r.send(Reply::error(patterns::wire_errno(consumed)));
-            }
-            if (static_cast<uint64_t>(consumed) > data->size()) {
-              log::warn(device, "on_data consumed " + std::to_string(consumed) + " of " +
-                                    std::to_string(data->size()) + " bytes; reporting " +
-                                    std::to_string(data->size()));
-              consumed = static_cast<int64_t>(data->size());
-            }
-            r.send(Reply::written(static_cast<uint64_t>(consumed)));
-          });
-    }
-    case OpKind::read: {
-      const patterns::ReadToken token = s->parked.park(r);
-      patterns::StreamSession::ReadResult result;
-      bool notice = false;
-      {
-        std::lock_guard<std::mutex> lock(s->mutex);
-        result = s->machine.read(req.size, token);
-        notice = s->machine.take_writable_notice();
-      }
-      if (!result.parked) {
-        s->parked.forget(token);
-        r.send(std::move(result.reply));
-      }
-      if (notice && ops_.on_writable) {
-        void* inst = ctx_.plugin_instance();
-        auto on_writable = ops_.on_writable;
-        ctx_.run_detached(s.get(), "on_writable", [=] { on_writable(inst, s->state); });
-      }
-      return;
-    }
+    case OpKind::write: return write(base, req.data, std::move(r));
+    case OpKind::read: return read(base, req.size, std::move(r));
     case OpKind::poll: {
-      std::lock_guard<std::mutex> lock(s->mutex);
-      return r.send(Reply::polled(s->machine.poll()));
+      auto& s = static_cast<StreamSessionState&>(*base);
+      uint32_t revents = 0;
+      {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        revents = s.machine.poll();
+      }
+      return r.send(Reply::polled(revents));
     }
     case OpKind::flush:
     case OpKind::fsync: return r.send(Reply::empty());
     default: return r.send(Reply::error(ENOSYS));  // ioctl
+  }
+}
+
+void StreamDriver::write(const std::shared_ptr<Session>& base, std::string_view data, Responder r) {
+  void* inst = ctx_.plugin_instance();
+  auto on_data = ops_.on_data;
+  const size_t len = data.size();
+  // `this` outlives the answer: a stopping device closes its executor,
+  // which drops answers still queued, before it destroys its driver.
+  auto answer = [this, r = std::move(r), len](int64_t consumed) { answer_write(r, consumed, len); };
+  auto* s = static_cast<StreamSessionState*>(base.get());
+  if (ctx_.exec.inline_on_loop()) {
+    // The callback runs before submit() returns, inside on_frame: the
+    // frame's bytes and this stack frame are still there, so on_data gets
+    // the bytes where they were read, and the work is a reference.
+    const auto work = [&]() -> int64_t {
+      return on_data(inst, s->state, reinterpret_cast<const uint8_t*>(data.data()), len);
+    };
+    return ctx_.exec.submit(s, "on_data", std::cref(work), std::move(answer));
+  }
+  // A worker runs it later, when the frame is gone: one copy travels with
+  // it, and the session stays alive until it ran.
+  auto bytes = std::make_shared<const std::string>(data);
+  auto session = std::static_pointer_cast<StreamSessionState>(base);
+  ctx_.exec.submit(
+      s, "on_data",
+      [session, bytes, inst, on_data]() -> int64_t {
+        return on_data(inst, session->state, reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
+      },
+      std::move(answer));
+}
+
+void StreamDriver::answer_write(const Responder& r, int64_t consumed, size_t len) const {
+  if (consumed < 0) {
+    if (!patterns::is_negative_errno(consumed))
+      log::warn(ctx_.device(), "plugin on_data returned " + std::to_string(consumed) +
+                                   ", not a negative errno (-1 to -4095); answering EIO");
+    return r.send(Reply::error(patterns::wire_errno(consumed)));
+  }
+  if (static_cast<uint64_t>(consumed) > len) {
+    log::warn(ctx_.device(), "on_data consumed " + std::to_string(consumed) + " of " + std::to_string(len) +
+                                 " bytes; reporting " + std::to_string(len));
+    consumed = static_cast<int64_t>(len);
+  }
+  r.send(Reply::written(static_cast<uint64_t>(consumed)));
+}
+
+void StreamDriver::read(const std::shared_ptr<Session>& base, uint64_t size, Responder r) {
+  auto& s = static_cast<StreamSessionState&>(*base);
+  // Most reads answer at once: the responder is filed only if the read parks.
+  const patterns::ReadToken token = s.parked.reserve();
+  patterns::StreamSession::ReadResult result;
+  bool notice = false;
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    result = s.machine.read(size, token);
+    notice = s.machine.take_writable_notice();
+  }
+  if (result.parked) {
+    s.parked.park_as(token, std::move(r));
+  } else {
+    r.send(std::move(result.reply));
+  }
+  if (notice && ops_.on_writable) {
+    void* inst = ctx_.plugin_instance();
+    auto on_writable = ops_.on_writable;
+    auto session = std::static_pointer_cast<StreamSessionState>(base);
+    ctx_.run_detached(session.get(), "on_writable", [=] { on_writable(inst, session->state); });
   }
 }
 

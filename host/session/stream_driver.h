@@ -7,7 +7,9 @@
 // Owned by its Device; loop thread only (push targets: any thread).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "session/driver_context.h"
 #include "session/pattern_driver.h"
@@ -24,6 +26,10 @@ class StreamDriver : public PatternDriver {
   void end(std::shared_ptr<Session> s) override;
 
  private:
+  // `data` is a view of the frame: valid only during this call.
+  void write(const std::shared_ptr<Session>& s, std::string_view data, Responder r);
+  void answer_write(const Responder& r, int64_t consumed, size_t len) const;
+  void read(const std::shared_ptr<Session>& s, uint64_t size, Responder r);
   void finish(const std::shared_ptr<Session>& s, bool answer_parked);
 
   DriverContext ctx_;

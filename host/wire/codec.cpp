@@ -41,7 +41,7 @@ void fill_request(const pb::FuseRequest& req, Request& out) {
       break;
     case pb::FuseRequest::kWrite:
       out.kind = OpKind::write;
-      out.data = req.write().data();
+      out.data = req.write().data();  // owned: the message dies with this call
       out.offset = req.write().offset();
       break;
     case pb::FuseRequest::kFlush:
@@ -130,7 +130,7 @@ void append_request_frame(const Request& r, std::string& out) {
     }
     case OpKind::write: {
       auto* wr = msg.mutable_request()->mutable_write();
-      wr->set_data(r.data);
+      wr->set_data(r.data.data(), r.data.size());
       wr->set_offset(r.offset);
       break;
     }
@@ -146,7 +146,7 @@ void append_request_frame(const Request& r, std::string& out) {
       auto* io = msg.mutable_request()->mutable_ioctl();
       io->set_cmd(r.cmd);
       io->set_flags(r.ioctl_flags);
-      io->set_in_buf(r.data);
+      io->set_in_buf(r.data.data(), r.data.size());
       io->set_out_bufsz(r.out_bufsz);
       break;
     }

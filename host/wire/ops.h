@@ -5,8 +5,13 @@
 // Value types; no thread affinity.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+
+#include "wire/byte_segments.h"
+#include "wire/request_bytes.h"
 
 namespace bentos::wire {
 
@@ -26,6 +31,8 @@ enum class OpKind : uint8_t {
 const char* op_name(OpKind kind);
 
 // One request. Only the fields of `kind` are meaningful; the rest stay zero.
+// Decoded by the host, `data` is a view of the frame: valid only during the
+// on_frame call that delivered it (request_bytes.h).
 struct Request {
   uint64_t id = 0;
   uint64_t fh = 0;
@@ -33,7 +40,7 @@ struct Request {
   int32_t flags = 0;        // open, release
   uint64_t size = 0;        // read
   int64_t offset = 0;       // read, write
-  std::string data;         // write data, ioctl in_buf
+  RequestBytes data;        // write data, ioctl in_buf
   uint64_t lock_owner = 0;  // flush, release
   bool datasync = false;    // fsync
   uint32_t cmd = 0;         // ioctl
@@ -54,15 +61,24 @@ enum class ReplyKind : uint8_t {
   poll,   // PollReply.revents
 };
 
+// One reply. A buf or ioctl payload is `data` followed by `segments`;
+// decoded replies (clients) and most host replies use `data` alone, while a
+// P1 read carries the queued output chunks themselves in `segments`, so
+// they reach the socket uncopied (byte_segments.h).
 struct Reply {
   uint64_t id = 0;
   uint64_t fh = 0;
   ReplyKind kind = ReplyKind::empty;
-  int32_t err = 0;       // error: positive errno
-  std::string data;      // buf data, ioctl buf
-  uint64_t count = 0;    // write
-  int32_t result = 0;    // ioctl
-  uint32_t revents = 0;  // poll
+  int32_t err = 0;        // error: positive errno
+  std::string data;       // buf data, ioctl buf
+  ByteSegments segments;  // more payload after `data`
+  uint64_t count = 0;     // write
+  int32_t result = 0;     // ioctl
+  uint32_t revents = 0;   // poll
+
+  size_t payload_size() const { return data.size() + segments.size(); }
+  // The whole payload in one string (tests, clients, logs).
+  std::string payload() const { return segments.empty() ? data : data + segments.flatten(); }
 
   static Reply error(int32_t positive_errno) {
     Reply r;
@@ -80,6 +96,13 @@ struct Reply {
     Reply r;
     r.kind = ReplyKind::buf;
     r.data = std::move(data);
+    return r;
+  }
+  // A buf reply whose bytes stay in the pieces they came in.
+  static Reply segmented(ByteSegments pieces) {
+    Reply r;
+    r.kind = ReplyKind::buf;
+    r.segments = std::move(pieces);
     return r;
   }
   static Reply written(uint64_t count) {

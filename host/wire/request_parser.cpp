@@ -65,6 +65,9 @@ constexpr uint32_t bits(std::initializer_list<uint32_t> numbers) {
 
 int32_t as_int32(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
 
+// A bytes field as a view of the frame (not copied: request_bytes.h).
+std::string_view as_view(const Field& f) { return {reinterpret_cast<const char*>(f.bytes), f.len}; }
+
 // The op message of field `op` (1..8 of FuseRequest) into `out`.
 bool parse_op(uint32_t op, const uint8_t* p, size_t len, Request& out) {
   switch (op) {
@@ -88,7 +91,7 @@ bool parse_op(uint32_t op, const uint8_t* p, size_t len, Request& out) {
       out.kind = OpKind::write;
       return for_fields(p, len, 2, bits({2}), [&](const Field& f) {
         if (f.number == 1) {
-          out.data.assign(reinterpret_cast<const char*>(f.bytes), f.len);
+          out.data = RequestBytes::view_of(as_view(f));
         } else {
           out.offset = static_cast<int64_t>(f.value);
         }
@@ -122,7 +125,7 @@ bool parse_op(uint32_t op, const uint8_t* p, size_t len, Request& out) {
         switch (f.number) {
           case 1: out.cmd = static_cast<uint32_t>(f.value); break;
           case 2: out.ioctl_flags = static_cast<uint32_t>(f.value); break;
-          case 3: out.data.assign(reinterpret_cast<const char*>(f.bytes), f.len); break;
+          case 3: out.data = RequestBytes::view_of(as_view(f)); break;
           default: out.out_bufsz = f.value; break;
         }
         return true;

@@ -5,6 +5,9 @@
 // unknown or repeated fields, odd encodings, malformed bytes) is left to
 // the generated parser, which decides exactly as before.
 //
+// Write data and ioctl in_buf are not copied: Request::data views them in
+// the frame (request_bytes.h), so the frame must outlive the Request's use.
+//
 // Stateless; any thread.
 #pragma once
 

@@ -97,20 +97,30 @@ TEST_CASE("DeviceStats: requests by op, replies by errno, latency per op, EFBIG 
   CHECK(s.requests(OpKind::read) == 2);
   CHECK(s.requests_total() == 3);
 
-  const uint64_t started = DeviceStats::now_ns();
-  s.reply_encoded(OpKind::open, Reply::opened(), started);
-  s.reply_encoded(OpKind::read, Reply::error(EAGAIN), started);
-  s.reply_encoded(OpKind::read, Reply::error(EAGAIN), started);
-  s.reply_encoded(OpKind::read, Reply::error(5000), started);  // absurd: the shared slot
+  // Replies and errnos are counted when encoded; latency when written.
+  s.reply_encoded(Reply::opened());
+  s.reply_encoded(Reply::error(EAGAIN));
+  s.reply_encoded(Reply::error(EAGAIN));
+  s.reply_encoded(Reply::error(5000));  // absurd: the shared slot
   CHECK(s.replies() == 4);
   CHECK(s.errors(EAGAIN) == 2);
   CHECK(s.errors(0) == 1);
   CHECK(s.errors(EIO) == 0);
+  CHECK(s.latency(OpKind::read).count() == 0);
+
+  const uint64_t started = 1'000'000;
+  s.reply_written(OpKind::open, started, started + 4'000);
+  for (int i = 0; i < 3; ++i) s.reply_written(OpKind::read, started, started + 2'000);
   CHECK(s.latency(OpKind::read).count() == 3);
+  CHECK(s.latency(OpKind::read).max() == 2'000);
   CHECK(s.latency(OpKind::open).count() == 1);
+  CHECK(s.latency(OpKind::open).min() == 4'000);
   CHECK(s.latency(OpKind::write).count() == 0);
-  // A clock that did not move (or a start in the future) counts as 0 ns.
-  s.reply_encoded(OpKind::poll, Reply::polled(0), UINT64_MAX);
+  // A clock that did not move (or a start after the write: readings from
+  // two different calls) counts as 0 ns.
+  s.reply_written(OpKind::poll, UINT64_MAX, started);
+  s.reply_written(OpKind::poll, started, started);
+  CHECK(s.latency(OpKind::poll).count() == 2);
   CHECK(s.latency(OpKind::poll).max() == 0);
 
   s.machine_answered_write(Reply::error(EFBIG));

@@ -35,7 +35,7 @@ void check_error(const Reply& r, int32_t err) {
 void check_buf(const Reply& r, const std::string& data) {
   CHECK(r.kind == ReplyKind::buf);
   CHECK(r.err == 0);
-  CHECK(r.data == data);
+  CHECK(r.payload() == data);
 }
 
 // A read answered at once.
@@ -168,7 +168,7 @@ TEST_CASE("P1 eof mode (the default): an empty read returns buf{}") {
   CHECK_FALSE(r.parked);
   CHECK(r.reply.kind == ReplyKind::buf);
   CHECK(r.reply.err == 0);
-  CHECK(r.reply.data.empty());
+  CHECK(r.reply.payload_size() == 0);
   CHECK(s.parked_reads() == 0);
 }
 
@@ -404,12 +404,12 @@ TEST_CASE("P1 every byte pushed comes out once, in order, under any read size") 
       const std::string chunk(static_cast<size_t>(i % 5 + 1), static_cast<char>('a' + i % 26));
       if (s.push(chunk).accepted) pushed += chunk;
       const Reply r = now(s.read(size, static_cast<uint64_t>(i)));
-      CHECK(r.data.size() <= size);
-      read += r.data;
+      CHECK(r.payload_size() <= size);
+      read += r.payload();
     }
     // Bounded: a read that makes no progress must fail the test, not hang it.
     for (size_t guard = 0; s.queued_bytes() > 0 && guard <= pushed.size(); ++guard) {
-      read += now(s.read(size, 0)).data;
+      read += now(s.read(size, 0)).payload();
     }
     CHECK(read == pushed);
   }

@@ -5,6 +5,7 @@
 // (append_reply_frame is pinned byte for byte by test_wire_golden.cpp.)
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -97,4 +98,35 @@ TEST_CASE("decode_request agrees on corrupted and truncated requests") {
     }
     check_agree(p);
   }
+}
+
+TEST_CASE("write data is a view of the frame on the fast path; owned, and kept through moves and copies, on the fallback") {
+  Request w;
+  w.id = 5;
+  w.fh = 2;
+  w.kind = OpKind::write;
+  w.data = std::string(300, 'x');
+  const std::string fast = payload_of(w);
+  Request got;
+  REQUIRE(decode_request(reinterpret_cast<const uint8_t*>(fast.data()), fast.size(), got));
+  CHECK(got.data == w.data);
+  // The bytes were not copied: they are the frame's.
+  CHECK(got.data.data() >= fast.data());
+  CHECK(got.data.data() + got.data.size() <= fast.data() + fast.size());
+
+  // An unknown envelope field (number 9, a varint) sends the frame to the
+  // generated parser, whose objects are gone after the call: the bytes are
+  // owned, so the frame may go, and moves and copies keep them.
+  auto slow = std::make_unique<std::string>(fast + std::string("\x48\x01", 2));
+  Request fallback;
+  REQUIRE(decode_request(reinterpret_cast<const uint8_t*>(slow->data()), slow->size(), fallback));
+  CHECK((fallback.data.data() < slow->data() || fallback.data.data() >= slow->data() + slow->size()));
+  slow.reset();
+  Request moved = std::move(fallback);
+  CHECK(moved.data == std::string(300, 'x'));
+  Request copy = moved;
+  moved.data = "changed";
+  CHECK(copy.data == std::string(300, 'x'));
+  CHECK(copy.data.data() != moved.data.data());
+  CHECK(moved.data == "changed");
 }

@@ -8,6 +8,7 @@
 
 #include "shared_files.h"
 #include "wire/codec.h"
+#include "wire/segmented_output.h"
 
 using bentos::test::bytes_to_hex;
 using bentos::wire::OpKind;
@@ -155,6 +156,20 @@ TEST_CASE("every golden response frame is produced byte for byte and decodes bac
     std::string encoded;
     bentos::wire::append_reply_frame(want, encoded);
     CHECK(bytes_to_hex(encoded) == bytes_to_hex(f.bytes));
+    // The host's path: into a connection's segmented output; a read's
+    // payload also as pieces, the way a P1 read carries its chunks.
+    bentos::wire::SegmentedOutput out;
+    Reply moved = want;
+    bentos::wire::append_reply_frame(std::move(moved), out);
+    CHECK(bytes_to_hex(out.flatten()) == bytes_to_hex(f.bytes));
+    if (want.kind == ReplyKind::buf) {
+      bentos::wire::ByteSegments pieces;
+      for (char c : want.data) pieces.append_copy(std::string(1, c));
+      Reply pieced = rep(want.id, want.fh, Reply::segmented(std::move(pieces)));
+      out.clear();
+      bentos::wire::append_reply_frame(std::move(pieced), out);
+      CHECK(bytes_to_hex(out.flatten()) == bytes_to_hex(f.bytes));
+    }
     Reply back;
     REQUIRE(bentos::wire::decode_reply(reinterpret_cast<const uint8_t*>(f.bytes.data()) + 4, f.bytes.size() - 4, back));
     CHECK(back.id == want.id);

@@ -77,9 +77,11 @@ int op_command(const std::string& command, const std::vector<std::string>& args)
     return usage_error(error);
   }
   if (main_step.from_stdin) {
-    if (!interrupt::read_stdin(main_step.request.data, error)) {
+    std::string input;
+    if (!interrupt::read_stdin(input, error)) {
       return error.empty() ? interrupt::exit_status() : usage_error(error);
     }
+    main_step.request.data = std::move(input);
   }
 
   auto session = Session::connect(o.socket, o.connect_timeout_ms, o.answer_timeout_ms, error);

@@ -37,7 +37,7 @@ nlohmann::ordered_json step_json(const Step& step) {
     case wire::OpKind::write: j["bytes"] = r.data.size(); break;
     case wire::OpKind::ioctl:
       j["cmd"] = r.cmd;
-      j["in_hex"] = client::to_hex(r.data);
+      j["in_hex"] = client::to_hex(r.data.str());
       break;
     case wire::OpKind::poll: j["events"] = r.events; break;
     default: break;

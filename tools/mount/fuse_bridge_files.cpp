@@ -143,7 +143,7 @@ void FuseBridge::op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t si
     return;
   }
   wire::Request request = make_request(OpKind::write, file->fh);
-  request.data.assign(buf, size);
+  request.data = std::string(buf, size);
   request.offset = off;
   PendingOp op;
   op.req = req;
@@ -206,7 +206,7 @@ void FuseBridge::op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void
   wire::Request request = make_request(OpKind::ioctl, file->fh);
   request.cmd = cmd;
   request.ioctl_flags = flags;
-  if (in_bufsz > 0 && in_buf != nullptr) request.data.assign(static_cast<const char*>(in_buf), in_bufsz);
+  if (in_bufsz > 0 && in_buf != nullptr) request.data = std::string(static_cast<const char*>(in_buf), in_bufsz);
   request.out_bufsz = out_bufsz;
   PendingOp op;
   op.req = req;
