@@ -153,7 +153,7 @@ void Device::on_oversized_frame(Link& link, uint64_t length) {
 }
 
 void Device::dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns) {
-  Responder r{link.weak_from_this(), req.id, req.fh, req.kind, decoded_ns};
+  Responder r{link.weak_from_this(), &link, req.id, req.fh, req.kind, decoded_ns};
   const patterns::Pattern pattern = library_->pattern();
   switch (req.kind) {
     case OpKind::none:
@@ -184,7 +184,7 @@ void Device::dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns) {
     default: {
       const std::shared_ptr<Session>* s = link.find(req.fh);
       if (!s) return r.send(patterns::unknown_session_reply(pattern, req.kind));
-      return driver_->op(link, *s, std::move(req), r);
+      return driver_->op(link, *s, std::move(req), std::move(r));
     }
   }
 }

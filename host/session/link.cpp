@@ -92,7 +92,7 @@ void Link::on_closed() {
 }
 
 void Responder::send(wire::Reply reply) const {
-  if (auto l = link.lock()) l->send(*this, std::move(reply));
+  if (target && !link.expired()) target->send(*this, std::move(reply));
 }
 
 }  // namespace bentos::session

@@ -87,6 +87,10 @@ class Link : public net::Connection::Handler, public std::enable_shared_from_thi
 // only.
 struct Responder {
   std::weak_ptr<Link> link;
+  // The same Link, for send(): loop-thread-only code holds every reference
+  // to a Link, so while `link` has not expired it cannot die under us, and
+  // expired() is a plain load where lock() would be two atomic updates.
+  Link* target = nullptr;
   uint64_t id = 0;
   uint64_t fh = 0;
   wire::OpKind op = wire::OpKind::none;
