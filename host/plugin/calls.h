@@ -43,7 +43,7 @@ struct CallRoute {
 // CallTable, out of it by whichever thread answers first (take() decides),
 // and delivered on the loop thread.
 struct PendingCall {
-  using Deliver = util::InlineFunction<void(patterns::Completion&&), 64>;
+  using Deliver = util::InlineFunction<void(patterns::Completion&&), 80>;
   std::shared_ptr<const CallRoute> route;
   uint64_t link_id = 0;      // 0: no connection waits for it
   uint64_t deadline_ms = 0;  // uv_now() time of the request timeout; 0 = none

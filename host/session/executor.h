@@ -35,7 +35,7 @@ using StrandKey = const void*;  // a session's address, or the device's
 // A plugin callback and what follows it. Sized for the request path's
 // closures, so submitting one allocates nothing.
 using Work = util::InlineFunction<int64_t(), 96>;
-using Done = util::InlineFunction<void(int64_t), 64>;
+using Done = util::InlineFunction<void(int64_t), 80>;
 
 class Executor {
  public:

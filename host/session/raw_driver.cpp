@@ -29,19 +29,40 @@ bentos_call* RawDriver::start_call(uint64_t link_id, OpKind op, uint64_t read_si
   // The name by pointer keeps the closure inline (no allocation per
   // request); a deliver runs only while the device, hence its name, lives.
   const std::string* device = &ctx_.device();
-  return ctx_.calls->start(link_id, [op, read_size, r, device](Completion&& c) {
+  auto deliver = [op, read_size, r = std::move(r), device](Completion&& c) {
     std::string problem;
     Reply reply = patterns::raw_reply(op, c, read_size, problem);
     if (!problem.empty()) log::warn(*device, "plugin " + problem);
     r.send(std::move(reply));
-  });
+  };
+  static_assert(CallTracker::Deliver::fits_inline<decltype(deliver)>(), "a raw request must not allocate");
+  return ctx_.calls->start(link_id, std::move(deliver));
 }
 
-void RawDriver::run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback) {
-  std::shared_ptr<CallTracker> calls = ctx_.calls;
-  ctx_.exec.submit(
-      strand, name, [callback = std::move(callback)]() -> int64_t { return callback(); },
-      [calls, call, name](int64_t rc) { calls->returned(call, rc, name); });
+template <typename Callback>
+void RawDriver::run(const Session* strand, bentos_call* call, const char* name, Callback callback) {
+  // The tracker outlives every `done` (the executor drops results once the
+  // device closes it), so a plain pointer keeps the closure small.
+  CallTracker* calls = ctx_.calls.get();
+  auto work = [callback = std::move(callback)]() -> int64_t { return callback(); };
+  static_assert(Work::fits_inline<decltype(work)>(), "a raw callback must not allocate");
+  ctx_.exec.submit(strand, name, std::move(work), [calls, call, name](int64_t rc) { calls->returned(call, rc, name); });
+}
+
+template <typename Callback>
+void RawDriver::run_with_bytes(const Session* strand, bentos_call* call, const char* name, std::string_view bytes,
+                               Callback callback) {
+  if (ctx_.exec.inline_on_loop()) {
+    // Runs before submit() returns, inside on_frame: the frame is still
+    // there (Executor::inline_on_loop).
+    return run(strand, call, name, [&callback, bytes] {
+      return callback(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    });
+  }
+  auto copy = std::make_shared<const std::string>(bytes);
+  run(strand, call, name, [callback, copy] {
+    return callback(reinterpret_cast<const uint8_t*>(copy->data()), copy->size());
+  });
 }
 
 void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
@@ -78,54 +99,57 @@ void RawDriver::open(Link& link, const wire::Request& req, Responder r) {
 }
 
 void RawDriver::op(Link& link, const std::shared_ptr<Session>& base, wire::Request&& req, Responder r) {
+  // Each closure captures only what its op needs, so none allocates.
   auto s = std::static_pointer_cast<RawSession>(base);
   void* inst = ctx_.plugin_instance();
-  const bentos_raw_ops ops = ops_;
   const auto unset = [&] { r.send(patterns::raw_default_reply(req.kind)); };
-  // The request's bytes travel with the callback (it may run on a worker).
-  auto data = std::make_shared<std::string>(req.data.view());
   switch (req.kind) {
     case OpKind::read: {
-      if (!ops.read) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, req.size, r);
+      const auto fn = ops_.read;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, req.size, std::move(r));
       const uint64_t size = req.size;
       const int64_t offset = req.offset;
-      return run(s.get(), call, "read", [=] { return ops.read(inst, s->state, call, size, offset); });
+      return run(s.get(), call, "read", [=] { return fn(inst, s->state, call, size, offset); });
     }
     case OpKind::write: {
-      if (!ops.write) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const auto fn = ops_.write;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, std::move(r));
       const int64_t offset = req.offset;
-      return run(s.get(), call, "write", [=] {
-        return ops.write(inst, s->state, call, reinterpret_cast<const uint8_t*>(data->data()), data->size(), offset);
+      return run_with_bytes(s.get(), call, "write", req.data.view(), [=](const uint8_t* data, uint64_t len) {
+        return fn(inst, s->state, call, data, len, offset);
       });
     }
     case OpKind::flush: {
-      if (!ops.flush) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, 0, r);
-      return run(s.get(), call, "flush", [=] { return ops.flush(inst, s->state, call); });
+      const auto fn = ops_.flush;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, std::move(r));
+      return run(s.get(), call, "flush", [=] { return fn(inst, s->state, call); });
     }
     case OpKind::fsync: {
-      if (!ops.fsync) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const auto fn = ops_.fsync;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, std::move(r));
       const int32_t datasync = req.datasync ? 1 : 0;
-      return run(s.get(), call, "fsync", [=] { return ops.fsync(inst, s->state, call, datasync); });
+      return run(s.get(), call, "fsync", [=] { return fn(inst, s->state, call, datasync); });
     }
     case OpKind::ioctl: {
-      if (!ops.ioctl) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const auto fn = ops_.ioctl;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, std::move(r));
       const uint32_t cmd = req.cmd, flags = req.ioctl_flags;
       const uint64_t out_size = req.out_bufsz;
-      return run(s.get(), call, "ioctl", [=] {
-        return ops.ioctl(inst, s->state, call, cmd, flags, reinterpret_cast<const uint8_t*>(data->data()),
-                         data->size(), out_size);
+      return run_with_bytes(s.get(), call, "ioctl", req.data.view(), [=](const uint8_t* data, uint64_t len) {
+        return fn(inst, s->state, call, cmd, flags, data, len, out_size);
       });
     }
     case OpKind::poll: {
-      if (!ops.poll) return unset();
-      bentos_call* call = start_call(link.id(), req.kind, 0, r);
+      const auto fn = ops_.poll;
+      if (!fn) return unset();
+      bentos_call* call = start_call(link.id(), req.kind, 0, std::move(r));
       const uint32_t events = req.events;
-      return run(s.get(), call, "poll", [=] { return ops.poll(inst, s->state, call, events); });
+      return run(s.get(), call, "poll", [=] { return fn(inst, s->state, call, events); });
     }
     default:
       return unset();

@@ -5,8 +5,8 @@
 // Owned by its Device; loop thread only.
 #pragma once
 
-#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "session/driver_context.h"
 #include "session/pattern_driver.h"
@@ -25,9 +25,16 @@ class RawDriver : public PatternDriver {
  private:
   // A call whose answer becomes the reply to `op` on `r`.
   bentos_call* start_call(uint64_t link_id, wire::OpKind op, uint64_t read_size, Responder r);
-  // Runs `callback` (a plugin op taking `call`) on the session's strand;
-  // its return value then answers the call if negative.
-  void run(const Session* strand, bentos_call* call, const char* name, std::function<int32_t()> callback);
+  // Runs `callback` (a plugin op taking `call`, returning int32_t) on the
+  // session's strand; its return value then answers the call if negative.
+  template <typename Callback>
+  void run(const Session* strand, bentos_call* call, const char* name, Callback callback);
+  // The same for an op that reads the request's bytes:
+  // callback(const uint8_t*, uint64_t). On the loop it gets the frame's
+  // bytes where they were read; a worker gets one copy.
+  template <typename Callback>
+  void run_with_bytes(const Session* strand, bentos_call* call, const char* name, std::string_view bytes,
+                      Callback callback);
   // Calls the plugin's release for a session nobody is waiting on.
   void release_detached(const std::shared_ptr<Session>& s);
 

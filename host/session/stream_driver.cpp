@@ -109,6 +109,7 @@ void StreamDriver::write(const std::shared_ptr<Session>& base, std::string_view 
   // `this` outlives the answer: a stopping device closes its executor,
   // which drops answers still queued, before it destroys its driver.
   auto answer = [this, r = std::move(r), len](int64_t consumed) { answer_write(r, consumed, len); };
+  static_assert(Done::fits_inline<decltype(answer)>(), "a P1 write must not allocate");
   auto* s = static_cast<StreamSessionState*>(base.get());
   if (ctx_.exec.inline_on_loop()) {
     // The callback runs before submit() returns, inside on_frame: the

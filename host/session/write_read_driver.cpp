@@ -56,13 +56,15 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   // the call's Deliver); the tracker outlives every `done` (the executor
   // drops results once the device closes it).
   auto s = std::static_pointer_cast<WriteReadSessionState>(base);
-  bentos_call* call = ctx_.calls->start(
-      link.id(), [s, r = std::move(r)](Completion&& c) { r.send(s->machine.complete(std::move(c))); });
+  auto deliver = [s, r = std::move(r)](Completion&& c) { r.send(s->machine.complete(std::move(c))); };
+  static_assert(CallTracker::Deliver::fits_inline<decltype(deliver)>(), "a P2 request must not allocate");
+  bentos_call* call = ctx_.calls->start(link.id(), std::move(deliver));
   void* inst = ctx_.plugin_instance();
   auto on_request = ops_.on_request;
   CallTracker* calls = ctx_.calls.get();
   void* strand = s.get();
   auto done = [calls, call](int64_t rc) { calls->returned(call, rc, "on_request"); };
+  static_assert(Done::fits_inline<decltype(done)>(), "a P2 request must not allocate");
   if (ctx_.exec.inline_on_loop()) {
     // The callback runs before submit() returns, so it can read the
     // request where it is, and the buffer goes back to the machine for the
