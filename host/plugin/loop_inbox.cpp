@@ -14,15 +14,20 @@ LoopInbox::LoopInbox(uv_loop_t* loop)
 LoopInbox::~LoopInbox() { close(); }
 
 bool LoopInbox::post(Task task) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return false;
-  queue_.push_back(std::move(task));
   if (std::this_thread::get_id() == loop_thread_) {
+    // The loop's own posts (a plugin answering inside its callback, the
+    // common case) take no lock: only the loop touches local_, and only
+    // the loop writes closed_.
+    if (closed_) return false;
+    local_.push_back(std::move(task));
     // Starting an active handle again is a no-op.
     uv_check_start(check_, &LoopInbox::on_check);
     uv_idle_start(idle_, &LoopInbox::on_idle);
     return true;
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return false;
+  queue_.push_back(std::move(task));
   // Under the lock: close() cannot free the handle between the check and
   // the send. uv_async_send coalesces: many posts, one wake-up.
   uv_async_send(async_);
@@ -33,18 +38,32 @@ void LoopInbox::run_pending() {
   // Tasks may post more tasks (they queue behind) but never drain.
   if (draining_active_) return;
   draining_active_ = true;
+  // Each queue keeps its own order (one per thread that posts, in
+  // effect); tasks of different threads have no order to keep.
   for (;;) {
+    bool ran = false;
+    if (!local_.empty()) {
+      draining_.swap(local_);  // swapping keeps both vectors' capacity
+      run_draining();
+      ran = true;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (queue_.empty()) break;
-      // Swapping keeps both vectors' capacity: no allocation per drain.
-      draining_.swap(queue_);
+      if (!queue_.empty()) draining_.swap(queue_);
     }
-    for (auto& task : draining_) task();
-    draining_.clear();
+    if (!draining_.empty()) {
+      run_draining();
+      ran = true;
+    }
+    if (!ran) break;
   }
   draining_active_ = false;
   if (after_drain_) after_drain_();
+}
+
+void LoopInbox::run_draining() {
+  for (auto& task : draining_) task();
+  draining_.clear();
 }
 
 void LoopInbox::close() {
@@ -54,6 +73,7 @@ void LoopInbox::close() {
     closed_ = true;
     queue_.clear();
   }
+  local_.clear();
   async_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(async_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });

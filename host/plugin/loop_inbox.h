@@ -54,6 +54,7 @@ class LoopInbox {
   static void on_async(uv_async_t* handle);
   static void on_check(uv_check_t* handle);
   static void on_idle(uv_idle_t*) {}
+  void run_draining();
 
   uv_async_t* async_;  // heap, like the two below: freed in its close callback
   // Started by a post from the loop thread: the check handle drains the
@@ -64,7 +65,8 @@ class LoopInbox {
   const std::thread::id loop_thread_;
   std::mutex mutex_;
   std::vector<Task> queue_;  // guarded by mutex_
-  bool closed_ = false;      // guarded by mutex_
+  bool closed_ = false;      // written under mutex_ by the loop thread only
+  std::vector<Task> local_;        // loop thread: posts from the loop itself
   std::vector<Task> draining_;     // loop thread: the batch being run
   bool draining_active_ = false;   // loop thread
   std::function<void()> after_drain_;

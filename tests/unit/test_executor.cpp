@@ -163,3 +163,29 @@ TEST_CASE("SlowCallbackLog: callbacks over 10 ms are reported with their op, the
   const std::string third = log.note("poll", milliseconds(13), t0 + seconds(30));
   CHECK(third.find("; 1 more slow callback(s)") != std::string::npos);
 }
+
+TEST_CASE("LoopInbox: posts from the loop and from other threads all run, each thread's in order; none after close") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  std::vector<int> from_loop, from_other;
+  for (int i = 0; i < 100; ++i) CHECK(inbox->post([&, i] { from_loop.push_back(i); }));
+  std::thread other([&] {
+    for (int i = 0; i < 100; ++i) CHECK(inbox->post([&, i] { from_other.push_back(i); }));
+  });
+  other.join();
+  // A task posting from the loop runs in the same drain, after the others.
+  CHECK(inbox->post([&] { CHECK(inbox->post([&] { from_loop.push_back(100); })); }));
+  inbox->run_pending();
+  std::vector<int> expected(100);
+  for (int i = 0; i < 100; ++i) expected[i] = i;
+  CHECK(from_other == expected);
+  expected.push_back(100);
+  CHECK(from_loop == expected);
+  inbox->close();
+  CHECK_FALSE(inbox->post([] {}));
+  std::thread late([&] { CHECK_FALSE(inbox->post([] {})); });
+  late.join();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
