@@ -125,9 +125,9 @@ ConfiguredStreamDriver::ConfiguredStreamDriver(const DriverContext& ctx)
 
 ConfiguredStreamDriver::~ConfiguredStreamDriver() = default;
 
-void ConfiguredStreamDriver::on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op,
-                                       std::function<int64_t()> work, std::function<void(int64_t)> done) {
-  ctx_.exec.submit(s.get(), op, std::move(work), done ? std::move(done) : [](int64_t) {});
+void ConfiguredStreamDriver::on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op, Work work,
+                                       Done done) {
+  ctx_.exec.submit(s.get(), op, std::move(work), std::move(done));
 }
 
 void ConfiguredStreamDriver::open(Link& link, const wire::Request& req, Responder r) {

@@ -10,7 +10,6 @@
 // Owned by its Device; loop thread only (cycle targets: any thread).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,8 +50,7 @@ class ConfiguredStreamDriver : public PatternDriver {
              uint32_t cmd, uint64_t out_size, Responder r);
   void finish(const std::shared_ptr<Session>& s, bool answer_parked);
   // Runs a plugin callback on the session's strand.
-  void on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op, std::function<int64_t()> work,
-                 std::function<void(int64_t)> done = {});
+  void on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op, Work work, Done done = nullptr);
 
   DriverContext ctx_;
   const bentos_configured_stream_ops& ops_;
