@@ -1,5 +1,5 @@
 // Hand-written protobuf for the handful of shapes bentos-bench sends and
-// reads (fuse_wire.proto field numbers; see ../shared/spec/wire.md).
+// reads (fuse_wire.proto field numbers; see docs/wire.md).
 // tests/unit/test_bench.cpp checks both directions against the host's codec.
 #include "frames.h"
 
