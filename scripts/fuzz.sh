@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh --corpus DIR fuzz_manifest   keep the grown corpus in DIR
 # Each target starts from a temporary copy of its seed corpus (the committed
 # fuzz/corpus/<name> plus, for fuzz_wire, every frame of
-# ../shared/spec/golden-frames.tsv), so the committed corpus never grows.
+# tests/data/golden-frames.tsv), so the committed corpus never grows.
 # Prints execs and coverage per target; exits 1 if any target crashed,
 # leaked, timed out or failed a check, naming the saved input
 # (build-fuzz/artifacts/<target>/).
@@ -78,7 +78,7 @@ write_wire_seeds() {
   python3 - "$1" <<'PY'
 import os, sys
 out = sys.argv[1]
-tsv = os.path.join("..", "shared", "spec", "golden-frames.tsv")
+tsv = os.path.join("tests", "data", "golden-frames.tsv")
 frames = []
 for line in open(tsv, encoding="utf-8"):
     line = line.rstrip("\n")

@@ -13,6 +13,7 @@ namespace pb = ::bentos::fuse;
 const char* op_name(OpKind kind) {
   switch (kind) {
     case OpKind::none: return "none";
+    case OpKind::no_op: return "no-op";
     case OpKind::fuse_only: return "fuse-only";
     case OpKind::open: return "open";
     case OpKind::read: return "read";
@@ -70,7 +71,7 @@ void fill_request(const pb::FuseRequest& req, Request& out) {
       out.kh = req.poll().kh();
       break;
     case pb::FuseRequest::OP_NOT_SET:
-      out.kind = OpKind::none;
+      out.kind = OpKind::no_op;
       break;
     default:  // fields 16..45: FUSE-only operations
       out.kind = OpKind::fuse_only;
@@ -117,6 +118,7 @@ void append_request_frame(const Request& r, std::string& out) {
   msg.set_fh(r.fh);
   switch (r.kind) {
     case OpKind::none: break;
+    case OpKind::no_op: msg.mutable_request(); break;
     case OpKind::fuse_only:
       // Clients only need one FUSE-only op to exercise the ENOSYS rule.
       msg.mutable_request()->mutable_lookup()->set_parent(1);

@@ -17,6 +17,7 @@ namespace bentos::wire {
 
 enum class OpKind : uint8_t {
   none,       // envelope without a request member (answered EINVAL)
+  no_op,      // a request member with no operation set (answered ENOSYS)
   fuse_only,  // FUSE-only op, fields 16..45 (answered ENOSYS)
   open,
   read,

@@ -155,9 +155,11 @@ bool parse_request_fast(const uint8_t* data, size_t len, Request& out) {
       case 1: out.id = f.value; return true;
       case 2: out.fh = f.value; return true;
       default:
-        // FuseRequest: no op (kind none) or exactly one of open..poll.
+        // FuseRequest: no op (kind no_op) or exactly one of open..poll.
+        if (out.kind != OpKind::none) return false;  // a second request member: the generated parser's rules
+        out.kind = OpKind::no_op;
         return for_fields(f.bytes, f.len, 8, 0, [&](const Field& op) {
-          if (out.kind != OpKind::none) return false;  // a second op: the generated parser's rules
+          if (out.kind != OpKind::no_op) return false;  // a second op: the generated parser's rules
           return parse_op(op.number, op.bytes, op.len, out);
         });
     }

@@ -242,3 +242,20 @@ TEST_CASE("§1.7: open flags reach the plugin's session start") {
   CHECK(outcome(c->open(2, 0)) == "opened");  // O_RDONLY
   CHECK(ask(*c, 1, "flags") == "data:0\n");
 }
+
+TEST_CASE("§1.2: a request member with no operation set answers ENOSYS (as the SDK), with its id and fh") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("probe");
+  REQUIRE(c);
+  wire::Request req;
+  req.kind = wire::OpKind::no_op;
+  req.id = 78;
+  req.fh = 4;
+  const uint64_t id = c->send(req);
+  auto reply = c->wait(id);
+  REQUIRE(reply);
+  CHECK(outcome(reply) == "err:ENOSYS");
+  CHECK(reply->id == 78);
+  CHECK(reply->fh == 4);
+}

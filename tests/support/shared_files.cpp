@@ -13,6 +13,11 @@ std::string shared_dir() {
   return "../shared";
 }
 
+std::string test_data_dir() {
+  if (const char* src = std::getenv("BENTOS_SOURCE_DIR"); src && *src) return std::string(src) + "/tests/data";
+  return "tests/data";
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
@@ -41,8 +46,8 @@ std::string bytes_to_hex(const std::string& bytes) {
   return out;
 }
 
-std::vector<GoldenFrame> load_golden_frames() {
-  std::istringstream in(read_file(shared_dir() + "/spec/golden-frames.tsv"));
+std::vector<GoldenFrame> load_golden_frames(const std::string& path) {
+  std::istringstream in(read_file(path));
   std::vector<GoldenFrame> frames;
   std::string line;
   while (std::getline(in, line)) {

@@ -3,6 +3,7 @@
 // produced byte for byte from the reply they describe.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -183,6 +184,30 @@ TEST_CASE("every golden response frame is produced byte for byte and decodes bac
     ++checked;
   }
   CHECK(checked == 11);
+}
+
+TEST_CASE("the in-tree golden frames equal ../shared/spec/golden-frames.tsv where that exists") {
+  const std::string shared = bentos::test::shared_dir() + "/spec/golden-frames.tsv";
+  if (!std::filesystem::exists(shared)) {
+    MESSAGE("SKIPPED: no " << shared << " beside this checkout (a user's clone has none); the in-tree copy is used");
+    return;
+  }
+  CHECK(bentos::test::read_file(bentos::test::test_data_dir() + "/golden-frames.tsv") ==
+        bentos::test::read_file(shared));
+}
+
+TEST_CASE("a request member with no operation decodes as no_op (ENOSYS), not as no request (EINVAL)") {
+  // FuseMessage{id 5, fh 1, request {}}: field 3, length 0.
+  const uint8_t empty_request[] = {0x08, 0x05, 0x10, 0x01, 0x1a, 0x00};
+  Request out;
+  REQUIRE(bentos::wire::decode_request(empty_request, sizeof empty_request, out));
+  CHECK(out.kind == OpKind::no_op);
+  CHECK(out.id == 5);
+  REQUIRE(bentos::wire::detail::decode_request_generated(empty_request, sizeof empty_request, out));
+  CHECK(out.kind == OpKind::no_op);
+  std::string frame;
+  bentos::wire::append_request_frame(req(5, 1, OpKind::no_op), frame);
+  CHECK(bytes_to_hex(frame) == "00000006080510011a00");
 }
 
 TEST_CASE("bytes that are not a FuseMessage are refused") {
