@@ -166,6 +166,7 @@ Json stats_of(const Device& d) {
       {"bytes_in", s.bytes_in},
       {"bytes_out", s.bytes_out},
       {"malformed_frames", s.malformed_frames},
+      {"plugin_exceptions", d.plugin_exceptions()},
       {"latency_us", std::move(latency)},
       {"limits",
        Json{

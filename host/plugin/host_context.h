@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "bentos/driver.h"
+#include "plugin/guard.h"
 #include "plugin/loop_inbox.h"
 #include "plugin/targets.h"
 
@@ -27,7 +28,8 @@ namespace bentos::plugin {
 // called from elsewhere, e.g. from a device running on workers).
 class TimerSet {
  public:
-  explicit TimerSet(uv_loop_t* loop) : loop_(loop) {}
+  // Callbacks run behind `guard` (the instance's).
+  TimerSet(uv_loop_t* loop, std::shared_ptr<PluginGuard> guard) : loop_(loop), guard_(std::move(guard)) {}
   ~TimerSet() { stop_all(); }
   TimerSet(const TimerSet&) = delete;
   TimerSet& operator=(const TimerSet&) = delete;
@@ -48,6 +50,7 @@ class TimerSet {
   static void on_fire(uv_timer_t* handle);
 
   uv_loop_t* loop_;
+  std::shared_ptr<PluginGuard> guard_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> remote_pending_{0};  // posted starts not yet run
   std::unordered_map<uint64_t, Timer*> timers_;
@@ -63,6 +66,8 @@ struct bentos_host {
   uv_loop_t* loop = nullptr;
   std::shared_ptr<bentos::plugin::LoopInbox> inbox;
   std::unique_ptr<bentos::plugin::TimerSet> timers;
+  // Every call into this instance's plugin code runs behind it (guard.h).
+  std::shared_ptr<bentos::plugin::PluginGuard> guard;
   std::thread::id loop_thread;  // services called elsewhere post to the loop
   // False once destroy() begins: posted tasks and timers queued for this
   // instance must not run into a destroyed plugin.

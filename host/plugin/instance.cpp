@@ -20,24 +20,24 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLib
   self->host_.device = device;
   self->host_.loop = loop;
   self->host_.inbox = std::move(inbox);
-  self->host_.timers = std::make_unique<TimerSet>(loop);
+  self->host_.guard = std::make_shared<PluginGuard>(device);
+  self->host_.timers = std::make_unique<TimerSet>(loop, self->host_.guard);
   self->host_.loop_thread = std::this_thread::get_id();  // instances are created on the loop thread
 
   char errbuf[512];
   std::memset(errbuf, 0, sizeof errbuf);
   void* instance = nullptr;
-  int32_t rc = -EIO;
-  try {  // an exception must not cross the C ABI into the host (behavior.md §1.9)
-    rc = self->library_->descriptor().create(&self->host_, host_services(), config_json.data(), config_json.size(),
-                                             &instance, errbuf, sizeof errbuf);
-  } catch (...) {
+  const int64_t rc = self->host_.guard->run("create", [&] {
+    return self->library_->descriptor().create(&self->host_, host_services(), config_json.data(), config_json.size(),
+                                               &instance, errbuf, sizeof errbuf);
+  });
+  if (rc == -EIO && !errbuf[0] && self->host_.guard->exceptions() > 0) {
     std::snprintf(errbuf, sizeof errbuf, "create() threw a C++ exception");
-    rc = -EIO;
   }
   errbuf[sizeof errbuf - 1] = '\0';
   if (rc != 0) {
     error = "device '" + device + "': plugin " + self->library_->path() + " (" + self->library_->name() +
-            ") refused its config: " + (errbuf[0] ? errbuf : std::strerror(rc < 0 ? -rc : rc));
+            ") refused its config: " + (errbuf[0] ? errbuf : std::strerror(static_cast<int>(rc < 0 ? -rc : rc)));
     self->host_.timers->stop_all();
     return nullptr;
   }
@@ -52,11 +52,7 @@ PluginInstance::~PluginInstance() {
   host_.alive->store(false);
   if (host_.timers) host_.timers->stop_all();
   if (created_ && library_->descriptor().destroy) {
-    try {
-      library_->descriptor().destroy(instance_);
-    } catch (...) {
-      log::error(host_.device, "the plugin's destroy() threw a C++ exception; ignored");
-    }
+    host_.guard->run("destroy", [&] { library_->descriptor().destroy(instance_); });
   }
 }
 

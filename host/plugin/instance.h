@@ -31,6 +31,8 @@ class PluginInstance {
   const PluginLibrary& library() const { return *library_; }
   bentos_host* host() { return &host_; }
   const std::string& device() const { return host_.device; }
+  // The barrier this instance's plugin code runs behind (guard.h).
+  const std::shared_ptr<PluginGuard>& guard() const { return host_.guard; }
 
  private:
   PluginInstance() = default;

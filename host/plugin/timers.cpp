@@ -58,7 +58,8 @@ void TimerSet::on_fire(uv_timer_t* handle) {
   void* arg = t->arg;
   // A one-shot timer is forgotten before it runs, so fn may start new ones.
   if (!t->repeating) owner->stop(id);
-  fn(arg);
+  std::shared_ptr<PluginGuard> guard = owner->guard_;  // the set may be gone when fn returns
+  guard->run("a timer callback", [&] { fn(arg); });
 }
 
 }  // namespace bentos::plugin

@@ -42,10 +42,10 @@ bool Device::start(bool listen, std::string& error) {
                        library_->descriptor().threading == BENTOS_THREADING_WORKER;
   if (workers) {
     const unsigned threads = spec_.threads > 0 ? spec_.threads : 4;
-    executor_ = std::make_unique<WorkerExecutor>(threads, host_.inbox(), spec_.name);
+    executor_ = std::make_unique<WorkerExecutor>(threads, host_.inbox(), instance_->guard());
     log::info(spec_.name, "callbacks run on " + std::to_string(threads) + " worker thread(s)");
   } else {
-    executor_ = std::make_unique<LoopExecutor>(spec_.name);
+    executor_ = std::make_unique<LoopExecutor>(instance_->guard());
   }
   const DriverContext ctx{*instance_, calls_, *executor_, spec_, host_.inbox(), stats_};
   switch (library_->pattern()) {
@@ -158,6 +158,8 @@ void Device::dispatch(Link& link, wire::Request&& req, uint64_t decoded_ns) {
   switch (req.kind) {
     case OpKind::none:
       return r.send(Reply::error(EINVAL));
+    case OpKind::no_op:
+      return r.send(Reply::error(ENOSYS));  // §1.2, as the SDK
     case OpKind::fuse_only:
       log::debug(spec_.name, "FUSE-only op (field " + std::to_string(req.fuse_field) + ") answered ENOSYS");
       return r.send(Reply::error(ENOSYS));

@@ -50,6 +50,8 @@ class Device {
   // Limits counted where they are enforced rather than in stats().
   uint64_t timeouts() const { return calls_ ? calls_->timeouts() : 0; }
   uint64_t dropped_events() const { return driver_ ? driver_->dropped_events() : 0; }
+  // C++ exceptions the plugin threw at the host (plugin/guard.h).
+  uint64_t plugin_exceptions() const { return instance_ ? instance_->guard()->exceptions() : 0; }
 
   // Called by a Link.
   // `arrived_ns`: when the read that completed the frame returned.

@@ -8,28 +8,21 @@
 
 namespace bentos::session {
 
-int64_t run_plugin_callback(const std::string& device, const char* op, const Work& work) noexcept {
-  try {
-    return work();
-  } catch (const std::exception& e) {
-    log::error(device, std::string("callback ") + op + " threw a C++ exception (" + e.what() +
-                           "); it never crosses the C ABI: answering EIO");
-  } catch (...) {
-    log::error(device, std::string("callback ") + op + " threw a non-standard C++ exception; answering EIO");
-  }
-  return -EIO;
+std::shared_ptr<plugin::PluginGuard> guard_or_default(std::shared_ptr<plugin::PluginGuard> guard) {
+  return guard ? std::move(guard) : std::make_shared<plugin::PluginGuard>("plugin");
 }
 
 void LoopExecutor::submit(StrandKey, const char* op, Work work, Done done) {
   const auto start = SlowCallbackLog::Clock::now();
-  const int64_t result = run_plugin_callback(device_, op, work);
+  const int64_t result = guard_->run(op, work);
   const auto end = SlowCallbackLog::Clock::now();
-  if (std::string line = slow_.note(op, end - start, end); !line.empty()) log::warn(device_, line);
+  if (std::string line = slow_.note(op, end - start, end); !line.empty()) log::warn(guard_->device(), line);
   if (done) done(result);
 }
 
-WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device)
-    : inbox_(std::move(inbox)), device_(std::move(device)) {
+WorkerExecutor::WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox,
+                               std::shared_ptr<plugin::PluginGuard> guard)
+    : inbox_(std::move(inbox)), guard_(guard_or_default(std::move(guard))) {
   if (threads == 0) threads = 1;
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
@@ -98,7 +91,7 @@ void WorkerExecutor::worker_loop() {
     strand.running = true;
     Task task = strand.pop();
     lock.unlock();
-    const int64_t result = run_plugin_callback(device_, task.op, task.work);
+    const int64_t result = guard_->run(task.op, task.work);
     // The answer goes back to the loop; the inbox keeps submission order.
     std::weak_ptr<int> alive = alive_;
     if (task.done) {

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "plugin/guard.h"
 #include "plugin/loop_inbox.h"
 #include "session/slow_callbacks.h"
 #include "util/inline_function.h"
@@ -51,15 +52,15 @@ class Executor {
   virtual void close() = 0;
 };
 
-// Runs one plugin callback of `device`. A C++ exception escaping the
-// plugin (one not written with driver.hpp, or a bug in it) must not take
-// the host down (behavior.md §1.9): it is logged and the callback counts as
-// -EIO.
-int64_t run_plugin_callback(const std::string& device, const char* op, const Work& work) noexcept;
+// Every callback runs behind the device's plugin::PluginGuard: a C++
+// exception escaping the plugin is logged, counted, and the callback
+// counts as -EIO (behavior.md §1.9). A null guard gets one of its own.
+std::shared_ptr<plugin::PluginGuard> guard_or_default(std::shared_ptr<plugin::PluginGuard> guard);
 
 class LoopExecutor : public Executor {
  public:
-  explicit LoopExecutor(std::string device = "plugin") : device_(std::move(device)) {}
+  explicit LoopExecutor(std::shared_ptr<plugin::PluginGuard> guard = nullptr)
+      : guard_(guard_or_default(std::move(guard))) {}
   // Runs the callback now and warns when it held the loop too long
   // (SlowCallbackLog).
   void submit(StrandKey, const char* op, Work work, Done done) override;
@@ -67,7 +68,7 @@ class LoopExecutor : public Executor {
   void close() override {}
 
  private:
-  std::string device_;
+  std::shared_ptr<plugin::PluginGuard> guard_;
   SlowCallbackLog slow_;
 };
 
@@ -75,7 +76,8 @@ class WorkerExecutor : public Executor {
  public:
   // Workers may block (that is what they are for), so their callbacks are
   // not timed.
-  WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox, std::string device = "plugin");
+  WorkerExecutor(unsigned threads, std::shared_ptr<plugin::LoopInbox> inbox,
+                 std::shared_ptr<plugin::PluginGuard> guard = nullptr);
   ~WorkerExecutor() override;
 
   void submit(StrandKey strand, const char* op, Work work, Done done) override;
@@ -104,7 +106,7 @@ class WorkerExecutor : public Executor {
   void worker_loop();
 
   std::shared_ptr<plugin::LoopInbox> inbox_;
-  const std::string device_;
+  const std::shared_ptr<plugin::PluginGuard> guard_;
   // Results queued in the inbox after close() must not reach a device that
   // is gone: each holds a weak reference to this token.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

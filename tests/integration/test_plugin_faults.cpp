@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "control_connection.h"
 #include "daemon_runner.h"
 #include "outcome.h"
 
@@ -197,4 +198,34 @@ TEST_CASE("a group-writable plugin file is refused and its device skipped, unles
                          " is writable by its group"));
   }
   bentos::test::remove_tree(folder);
+}
+
+TEST_CASE("§1.9: exceptions from post() tasks, timer callbacks and callbacks are caught, logged, counted") {
+  DaemonRunner d(R"([{"name": "thrower", "plugin": "thrower.so"}, {"name": "kv", "plugin": "kv.so"}])",
+                 {"--control-socket", "@DIR@/control.sock"});
+  REQUIRE(d.ready());
+  auto c = d.connect("thrower");
+  REQUIRE(c);
+  auto kv = d.connect("kv");
+  REQUIRE(kv);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(kv->open(1, kRdwr)) == "opened");
+  // Each would end the process with std::terminate without the barrier.
+  CHECK(outcome(c->write(1, "post")) == "wrote 4");
+  CHECK(d.wait_for_log("thrower: a post() task threw a C++ exception (thrown on purpose"));
+  CHECK(outcome(c->write(1, "post-int")) == "wrote 8");
+  CHECK(d.wait_for_log("a post() task threw a C++ exception (not a std::exception)"));
+  CHECK(outcome(c->write(1, "timer")) == "wrote 5");
+  CHECK(d.wait_for_log("thrower: a timer callback threw a C++ exception"));
+  CHECK(outcome(c->write(1, "callback")) == "err:EIO");
+  CHECK(d.wait_for_log("thrower: write threw a C++ exception (thrown on purpose from a write callback)"));
+  // Still serving: the throwing device and its neighbour.
+  CHECK(outcome(c->read(1, 100)) == "data:alive\n");
+  CHECK(outcome(kv->write(1, "k=v")) == "wrote 3");
+  CHECK(outcome(kv->read(1, 100)) == "data:OK\n");
+  bentos::test::ControlConnection control(d.control_socket());
+  const auto stats = control.ask(R"({"command": "stats", "device": "thrower"})");
+  REQUIRE(stats["ok"] == true);
+  CHECK(stats["devices"][0]["plugin_exceptions"] == 4);
+  CHECK(d.running());
 }
