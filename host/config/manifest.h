@@ -43,9 +43,11 @@ struct DeviceSpec {
   std::vector<uint32_t> allowed_gids;
   ReadWhenEmpty read_when_empty = ReadWhenEmpty::pattern_default;
   Limits limits;
-  // Reserved for running a device's callbacks off the event loop: "threads"
-  // (0..64) and "executor" ("loop" or "worker") are validated and kept, but
-  // nothing acts on them yet.
+  // Where the device's plugin callbacks run (session/executor.h): with
+  // "threads": N (1..64) or "executor": "worker", on a WorkerExecutor of N
+  // host threads (4 when only "executor" is given), one strand per session;
+  // with neither (0, "loop"), inline on the loop thread. The plugin's
+  // threading hint BENTOS_THREADING_WORKER also selects workers.
   uint32_t threads = 0;
   std::string executor = "loop";
   std::string source_file;  // the manifest that defined it

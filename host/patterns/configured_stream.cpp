@@ -103,10 +103,16 @@ P4Step ConfiguredStreamSession::read(uint64_t size, ReadToken token) {
       step.reply = finished_reply();  // sticky until a write
       return step;
   }
-  if (nonblocking_) {
-    step.reply = Reply::error(EAGAIN);
-  } else {
+  if (!nonblocking_) {
     parked_.push_back(ParkedRead{token, size});
+  } else if (step.submit) {
+    // §1.7: a non-blocking read that submits waits for process() to
+    // return, so a submit that fails at once answers its errno; a submit
+    // that starts answers EAGAIN then, unless a record came first.
+    parked_.push_back(ParkedRead{token, size});
+    nonblocking_submit_ = token;
+  } else {
+    step.reply = Reply::error(EAGAIN);
   }
   return step;
 }
@@ -129,7 +135,17 @@ P4Step ConfiguredStreamSession::process_started(uint64_t cycle, int32_t rc) {
     cancel_cycle();
     state_ = P4State::configured;
     answer_all_parked(Reply::error(positive_errno(rc)), step.answers);
+  } else if (nonblocking_submit_) {
+    // The stream started and no record has served the non-blocking read
+    // that submitted it: it would block, so it answers EAGAIN now.
+    for (auto it = parked_.begin(); it != parked_.end(); ++it) {
+      if (it->token != *nonblocking_submit_) continue;
+      step.answers.push_back(ParkedAnswer{it->token, Reply::error(EAGAIN)});
+      parked_.erase(it);
+      break;
+    }
   }
+  nonblocking_submit_.reset();
   return step;
 }
 
@@ -193,9 +209,10 @@ P4Step ConfiguredStreamSession::framework_ioctl(uint32_t cmd) {
       step.reply = Reply::ioctl_result(0);
       return step;
     case P4Ioctl::reset:
-      // A stream that already ended (DRAINING, COMPLETE) has nothing to
-      // cancel; only a live one gets on_cancel.
-      step.cancel = stream_in_flight();
+      // As DROP in the states DROP accepts (PROCESSING, STREAMING,
+      // DRAINING): the plugin hears on_cancel, even for a stream that has
+      // ended but still has records queued (§6 RESET).
+      step.cancel = cycle_active();
       cancel_cycle();
       records_.clear();
       records_bytes_ = 0;
@@ -265,6 +282,7 @@ P4Step ConfiguredStreamSession::submit(bool by_flush) {
   cycle_ = next_cycle_++;
   awaiting_start_ = cycle_;
   flush_triggered_ = by_flush;
+  nonblocking_submit_.reset();
   step.cycle = cycle_;
   state_ = P4State::processing;
   return step;

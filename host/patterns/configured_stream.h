@@ -74,7 +74,8 @@ class ConfiguredStreamSession {
   P4Step flush();
 
   // OPEN: EAGAIN. CONFIGURED: submit, then park (a non-blocking read still
-  // submits, and answers EAGAIN instead of parking). PROCESSING: park.
+  // submits, and waits only for process() to return: the submit's errno
+  // if it failed at once, else a record yielded by then, else EAGAIN). PROCESSING: park.
   // STREAMING/DRAINING: deliver the head record (split at size), or park
   // if empty and not ended, or (ended and empty) -> COMPLETE with EOF or
   // the stored errno. COMPLETE: EOF or the stored errno, every time. A read of size 0 where a record would be
@@ -125,6 +126,8 @@ class ConfiguredStreamSession {
   P4State state() const { return state_; }
   uint64_t current_cycle() const { return cycle_; }
   bool stream_in_flight() const { return state_ == P4State::processing || state_ == P4State::streaming; }
+  // A cycle DROP can cancel: in flight, or ended with records still queued.
+  bool cycle_active() const { return stream_in_flight() || state_ == P4State::draining; }
   int32_t stored_error() const { return error_; }
   size_t queued_records() const { return output_.size(); }
   // Bytes of output queued and not yet read (for max_buffered_bytes).
@@ -159,6 +162,9 @@ class ConfiguredStreamSession {
   int32_t error_ = 0;                 // stored stream error (positive errno)
   uint64_t awaiting_start_ = 0;       // the cycle whose process_started is due
   bool flush_triggered_ = false;      // that cycle was submitted by flush/fsync
+  // The non-blocking read that submitted the awaited cycle: parked until
+  // process_started says whether the submit failed (§1.7).
+  std::optional<ReadToken> nonblocking_submit_;
 };
 
 }  // namespace bentos::patterns

@@ -127,22 +127,18 @@ void EventStreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Re
 }
 
 void EventStreamDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
-  remove_listener(s, true);
+  remove_listener(s);
   r.send(Reply::empty());
 }
 
-void EventStreamDriver::end(std::shared_ptr<Session> s) { remove_listener(s, false); }
+void EventStreamDriver::end(std::shared_ptr<Session> s) { remove_listener(s); }
 
-void EventStreamDriver::remove_listener(const std::shared_ptr<Session>& base, bool answer_parked) {
+void EventStreamDriver::remove_listener(const std::shared_ptr<Session>& base) {
   auto s = std::static_pointer_cast<ListenerSession>(base);
   if (s->ended) return;
   s->ended = true;
   auto removed = core_->hub.remove(s->id);
-  if (answer_parked) {
-    core_->parked.answer(std::move(removed.answers));
-  } else {
-    core_->parked.discard(removed.answers);
-  }
+  core_->parked.answer(std::move(removed.answers));  // EIO (§1.4)
   // While on_activate runs (on a worker), deactivating now would undo an
   // activation a new open may be waiting for: activated() decides then.
   if (removed.last && !activating_) deactivate();

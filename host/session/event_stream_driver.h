@@ -40,7 +40,7 @@ class EventStreamDriver : public PatternDriver {
   };
 
  private:
-  void remove_listener(const std::shared_ptr<Session>& s, bool answer_parked);
+  void remove_listener(const std::shared_ptr<Session>& s);
   // Answers every open that waited for on_activate with its outcome `rc`.
   void activated(int64_t rc);
   // Submits on_deactivate (the last listener is gone).

@@ -36,10 +36,6 @@ class ParkedResponders {
       r.send(std::move(a.reply));
     }
   }
-  // The reads' connection is gone: forget them without answering.
-  void discard(const patterns::ParkedAnswers& answers) {
-    for (const auto& a : answers) waiting_.erase(a.token);
-  }
   size_t size() const { return waiting_.size(); }
 
  private:

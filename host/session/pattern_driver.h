@@ -29,7 +29,9 @@ class PatternDriver {
   virtual void release(Link& link, std::shared_ptr<Session> s, const wire::Request& req, Responder r) = 0;
 
   // A session ended without a release (re-open of its fh, or its
-  // connection died): run the end hooks; there is nobody to answer.
+  // connection died): everything a release does but the release's own
+  // answer (§1.4, §1.5): end hooks run, work in flight is cancelled, parked
+  // reads answer EIO (on a dead connection those answers are dropped).
   virtual void end(std::shared_ptr<Session> s) = 0;
 
   // Events dropped for listeners that fell behind (P3's max_events); the

@@ -208,3 +208,30 @@ TEST_CASE("P4: a non-blocking read that would park answers EAGAIN (the submit st
   CHECK(wait_state(*c, 1, 3));
   CHECK(outcome(c->read(1, 10)) == "data:b");
 }
+
+TEST_CASE("§1.4 P4: re-opening an fh answers the old session's parked read EIO, then opens afresh") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("slowsynth");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->write(1, "abc")) == "wrote 3");
+  const uint64_t parked = c->send(make_read(1, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->wait(parked, 2000)) == "err:EIO");
+  CHECK(state_of(*c, 1) == 0);  // OPEN: the new session
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the old cycle would have yielded
+  CHECK(outcome(c->poll(1, 0)) == "poll:4");
+}
+
+TEST_CASE("§1.7 P4: a non-blocking read whose submit fails at once answers that errno, not EAGAIN") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("synth");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr | kNonblock)) == "opened");
+  CHECK(outcome(c->write(1, "\xff\xfe")) == "wrote 2");  // invalid UTF-8: synth's process fails at once
+  CHECK(outcome(c->read(1, 10)) == "err:EINVAL");
+  CHECK(state_of(*c, 1) == 1);  // back to CONFIGURED
+}

@@ -121,3 +121,15 @@ TEST_CASE("P3: a read smaller than an event gets its first bytes, then the rest"
   CHECK(outcome(c->read(1, 4, 3000)) == "data:tick");
   CHECK(outcome(c->read(1, 100)) == "data: 1\n");
 }
+
+TEST_CASE("§1.4 P3: re-opening an fh answers the old listener's parked read EIO") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("tickslow");  // no tick comes while the test runs
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdonly)) == "opened");
+  const uint64_t parked = c->send(make_read(1, 100));
+  CHECK(outcome(c->open(1, kRdonly)) == "opened");
+  CHECK(outcome(c->wait(parked, 2000)) == "err:EIO");
+  CHECK(outcome(c->poll(1, 0)) == "poll:0");  // the new listener is there, empty
+}

@@ -229,15 +229,48 @@ TEST_CASE("P4 read in CONFIGURED submits, then parks until a record arrives") {
   CHECK(s.parked_reads() == 0);
 }
 
-TEST_CASE("P4 non-blocking read in CONFIGURED still submits, and answers EAGAIN") {
+TEST_CASE("P4 non-blocking read in CONFIGURED submits, then answers EAGAIN once process() has started") {
   Session s = in_configured(true);
   const P4Step st = s.read(100, 7);
   CHECK(submitted(st) == Records{"cfg"});
-  REQUIRE(st.reply.has_value());
-  check_error(*st.reply, EAGAIN);
+  CHECK_FALSE(st.reply.has_value());  // waits for process() to return, never longer
+  CHECK(s.state() == P4State::processing);
+  const P4Step started = s.process_started(st.cycle, 0);
+  CHECK_FALSE(started.reply.has_value());
+  REQUIRE(started.answers.size() == 1);
+  CHECK(started.answers[0].token == 7);
+  check_error(started.answers[0].reply, EAGAIN);
   CHECK(s.parked_reads() == 0);
   CHECK(s.state() == P4State::processing);
-  CHECK_FALSE(s.process_started(st.cycle, 0).reply.has_value());
+}
+
+TEST_CASE("P4 §1.7: a non-blocking read whose submit fails at once answers that errno, not EAGAIN") {
+  Session s = in_configured(true);
+  const P4Step st = s.read(100, 7);
+  const P4Step started = s.process_started(st.cycle, -ENOSYS);
+  REQUIRE(started.answers.size() == 1);
+  CHECK(started.answers[0].token == 7);
+  check_error(started.answers[0].reply, ENOSYS);
+  CHECK(s.state() == P4State::configured);
+}
+
+TEST_CASE("P4 a non-blocking submitting read served by a record before process() returned gets the record") {
+  Session s = in_configured(true);
+  const P4Step st = s.read(100, 7);
+  const P4Step y = s.yield(st.cycle, "early");
+  REQUIRE(y.answers.size() == 1);
+  check_buf(y.answers[0].reply, "early");
+  CHECK(s.process_started(st.cycle, 0).answers.empty());  // nothing left to answer
+  CHECK(s.state() == P4State::streaming);
+}
+
+TEST_CASE("P4 a non-blocking submitting read dropped before process() returned answers EOF once") {
+  Session s = in_configured(true);
+  const P4Step st = s.read(100, 7);
+  const P4Step drop = s.framework_ioctl(0xBE02);
+  REQUIRE(drop.answers.size() == 1);
+  check_buf(drop.answers[0].reply, "");
+  CHECK(s.process_started(st.cycle, 0).answers.empty());
 }
 
 TEST_CASE("P4 read in PROCESSING parks; non-blocking answers EAGAIN") {
@@ -406,15 +439,6 @@ TEST_CASE("P4 [fix] process failing at once answers the parked read with its err
   check_error(started.answers[0].reply, ENOSYS);
   CHECK(s.state() == P4State::configured);
   CHECK(s.parked_reads() == 0);
-}
-
-TEST_CASE("P4 [fix] a non-blocking read's failed submit leaves nothing to answer") {
-  Session s = in_configured(true);
-  const P4Step st = s.read(100, 5);
-  const P4Step started = s.process_started(st.cycle, -EIO);
-  CHECK_FALSE(started.reply.has_value());
-  CHECK(started.answers.empty());
-  CHECK(s.state() == P4State::configured);
 }
 
 TEST_CASE("P4 process_started for a cycle not awaiting it is stale and answers nothing") {

@@ -269,14 +269,17 @@ TEST_CASE("P4 [fix] DROP in STREAMING answers a parked read EOF too") {
 
 // ---------------------------------------------------------------- RESET
 
-TEST_CASE("P4 RESET in every state: -> OPEN, config reset, on_cancel only for a stream in flight") {
+TEST_CASE("P4 RESET in every state: -> OPEN, config reset, on_cancel where DROP would call it") {
   for (Session& s : every_state()) {
     const P4State before = s.state();
     CAPTURE(p4_state_name(before));
     const P4Step step = s.framework_ioctl(kReset);
     check_result(reply_of(step), 0);
     CHECK(step.reset_config);
-    CHECK(step.cancel == (before == P4State::processing || before == P4State::streaming));
+    // §6: as DROP in PROCESSING, STREAMING and DRAINING (an ended stream
+    // with records still queued is cancelled too).
+    CHECK(step.cancel == (before == P4State::processing || before == P4State::streaming ||
+                          before == P4State::draining));
     CHECK_FALSE(step.submit);
     CHECK_FALSE(step.drain);
     CHECK(s.state() == P4State::open);
