@@ -6,6 +6,12 @@
  * object that exports exactly one function, bentos_driver_entry_v1(), which
  * returns a static, constant descriptor (struct bentos_driver).
  *
+ * Versions: 1.0 was the first; 1.1 appended end_output to the services
+ * (P1 end of output) and on_writable to the P4 ops. A plugin built against
+ * 1.1 that uses an appended service must check that the host has it:
+ * services->abi_minor >= 1 (BENTOS_HAS_SERVICE below does exactly that),
+ * because a 1.0 host hands it a shorter table.
+ *
  * Compatibility rules (why the structs look the way they do):
  *   - Every struct starts with `struct_size`. Fields are only ever appended.
  *     The host copies min(struct_size, sizeof) bytes into a zeroed struct of
@@ -42,7 +48,7 @@ extern "C" {
 #endif
 
 #define BENTOS_ABI_MAJOR 1
-#define BENTOS_ABI_MINOR 0
+#define BENTOS_ABI_MINOR 1
 
 /* Name of the exported entry symbol for ABI major 1. */
 #define BENTOS_DRIVER_ENTRY_SYMBOL "bentos_driver_entry_v1"
@@ -174,7 +180,26 @@ typedef struct bentos_host_services {
 
   /* Any thread. The device name from the manifest (valid until destroy). */
   const char *(*device_name)(bentos_host *host);
+
+  /* ---- ABI 1.1 (check BENTOS_HAS_SERVICE(services, end_output)) ---- */
+
+  /* Any thread. P1: this session's output is over: 0 for a clean end (a
+   * serial line hung up, a child process exited), or a negative errno for a
+   * failure. Reads first drain what is queued, then answer EOF (or that
+   * errno, every time: it is sticky); reads parked in block mode are
+   * answered at once; writes answer EPIPE without reaching on_data; poll
+   * reports POLLIN | POLLHUP (a read no longer blocks); push returns
+   * -EPIPE. Returns 0, -EALREADY if the output had ended already (the
+   * first end stands), or -ESTALE if the session ended. */
+  int32_t (*end_output)(bentos_session *session, int32_t negative_errno);
 } bentos_host_services;
+
+/* True when the host's services table has `member` (appended in a later
+ * minor than the one the host was built with, it may be missing). */
+#define BENTOS_HAS_SERVICE(services, member)                              \
+  ((services)->struct_size >= offsetof(bentos_host_services, member) +   \
+                                  sizeof((services)->member) &&           \
+   (services)->member != NULL)
 
 /* ---- Ops tables, one per pattern ---------------------------------------
  *
@@ -291,6 +316,11 @@ typedef struct bentos_configured_stream_ops {
   void (*on_cancel)(void *instance, void *state, bentos_stream *stream);
   /* The stream ended and its output is draining; once per cycle. */
   void (*on_drain)(void *instance, void *state);
+  /* ABI 1.1. A yield was refused with -EAGAIN (the session's unread
+   * output over max_buffered_bytes) and readers have since drained it
+   * below half of that: yield again. Once per refusal; loop thread or the
+   * session's strand, like the other callbacks. A 1.0 host never calls it. */
+  void (*on_writable)(void *instance, void *state);
 } bentos_configured_stream_ops;
 
 /* ---- The descriptor ---------------------------------------------------- */

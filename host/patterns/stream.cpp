@@ -31,7 +31,9 @@ StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
     result.reply = Reply::segmented(take(size));
     return result;
   }
-  if (when_empty_ == EmptyRead::eof) {
+  if (output_ended_) {
+    result.reply = output_error_ ? Reply::error(output_error_) : Reply::bytes({});
+  } else if (when_empty_ == EmptyRead::eof) {
     result.reply = Reply::bytes({});
   } else if (nonblocking_) {
     result.reply = Reply::error(EAGAIN);
@@ -44,6 +46,10 @@ StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
 
 StreamSession::PushResult StreamSession::push(std::string_view data) {
   PushResult result;
+  if (output_ended_ && !ended_) {
+    result.ended_output = true;
+    return result;
+  }
   result.accepted = true;
   if (data.empty() || ended_) return result;
 
@@ -72,11 +78,24 @@ StreamSession::PushResult StreamSession::push(std::string_view data) {
   return result;
 }
 
+bool StreamSession::end_output(int32_t error, ParkedAnswers& answers) {
+  if (output_ended_ || ended_) return false;
+  output_ended_ = true;
+  output_error_ = error;
+  refused_ = false;  // nothing more will be pushed: no writable notice
+  notice_pending_ = false;
+  const Reply finished = error ? Reply::error(error) : Reply::bytes({});
+  for (const ParkedRead& read : parked_) answers.push_back(ParkedAnswer{read.token, finished});
+  parked_.clear();
+  return true;
+}
+
 bool StreamSession::take_writable_notice() {
   return std::exchange(notice_pending_, false);
 }
 
 uint32_t StreamSession::poll() const {
+  if (output_ended_) return kPollOut | kPollIn | kPollHup;
   return kPollOut | (queued_bytes_ > 0 ? kPollIn : 0u);
 }
 

@@ -37,27 +37,40 @@ class StreamSession {
     wire::Reply reply;    // when !parked
   };
   // Queue non-empty: coalesce chunks up to `size`, splitting the last one
-  // (its rest stays at the head). Empty: eof -> buf{}; block -> EAGAIN for
-  // a non-blocking session, else park `token`. A read of size 0 answers
+  // (its rest stays at the head). Empty and the output ended
+  // (end_output): EOF or the end's errno, every time. Empty otherwise: eof
+  // -> buf{}; block -> EAGAIN for a non-blocking session, else park `token`. A read of size 0 answers
   // buf{} at once and never parks (as read(2) of 0 bytes on a pipe). The
   // reply carries the chunks themselves (Reply::segments; see take()).
   ReadResult read(uint64_t size, ReadToken token);
 
   struct PushResult {
-    bool accepted = false;  // false: would block (nothing queued)
+    bool accepted = false;  // false: would block, or the output ended (nothing queued)
+    bool ended_output = false;  // refused because end_output came first
     ParkedAnswers answers;  // parked reads served by this push
   };
   // Output from the plugin. Refused (would block) when the queue would grow
   // beyond max_buffered_bytes; a chunk is always accepted into an empty
   // queue, so a chunk larger than the bound can still make progress. Empty
-  // pushes are accepted and ignored. Parked reads are served first.
+  // pushes are accepted and ignored. Parked reads are served first. After
+  // end_output, `ended_output` is set and nothing is queued.
   PushResult push(std::string_view data);
+
+  // The plugin says this session's output is over (ABI 1.1 end_output):
+  // `error` 0 for a clean end (readers get EOF once the queue is drained),
+  // or a positive errno they get instead (sticky). Later pushes are
+  // refused. Parked reads are answered now if the queue is empty (it is:
+  // reads park only on an empty queue). False when the output had ended
+  // already (the first end stands).
+  bool end_output(int32_t error, ParkedAnswers& answers);
+  bool output_ended() const { return output_ended_; }
 
   // True once after a refused push when the queue has drained to half the
   // bound or less: the session layer then calls the plugin's on_writable.
   bool take_writable_notice();
 
-  // POLLOUT always, plus POLLIN when the queue is non-empty.
+  // POLLOUT always, plus POLLIN when the queue is non-empty. Once the
+  // output ended a read never blocks: POLLIN | POLLHUP.
   uint32_t poll() const;
 
   // The session ends (release): every parked read answers EIO, and the
@@ -83,6 +96,8 @@ class StreamSession {
   bool refused_ = false;         // a push was refused since the last notice
   bool notice_pending_ = false;  // refused_ and the queue drained enough
   bool ended_ = false;
+  bool output_ended_ = false;  // end_output was called
+  int32_t output_error_ = 0;   // its errno (positive), 0 for EOF
 };
 
 }  // namespace bentos::patterns

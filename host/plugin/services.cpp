@@ -170,8 +170,8 @@ bool on_loop(bentos_host* host, std::function<void()> task) {
 // any thread. Always queued, even on the loop thread: "soon", not "now".
 int32_t svc_post(bentos_host* host, bentos_task_fn fn, void* arg) {
   if (!host || !fn) return -EINVAL;
-  return host->inbox->post([alive = host->alive, fn, arg] {
-           if (alive->load()) fn(arg);
+  return host->inbox->post([alive = host->alive, guard = host->guard, fn, arg] {
+           if (alive->load()) guard->run("a post() task", [&] { fn(arg); });
          })
              ? 0
              : -ESHUTDOWN;
@@ -203,6 +203,17 @@ int32_t svc_timer_stop(bentos_host* host, uint64_t timer_id) {
 // any thread
 const char* svc_device_name(bentos_host* host) { return host ? host->device.c_str() : ""; }
 
+// any thread. ABI 1.1: P1 end of output for one session.
+int32_t svc_end_output(bentos_session* session, int32_t negative_errno) {
+  auto target = push_targets().find(id_from_handle(session));
+  if (!target) return -ESTALE;  // the session ended
+  if (negative_errno != 0 && !patterns::is_negative_errno(negative_errno)) {
+    log::warn("plugin", "end_output(" + std::to_string(negative_errno) +
+                            ") is not 0 or a negative errno (-1 to -4095); readers get EIO");
+  }
+  return target->end_output(negative_errno);
+}
+
 const bentos_host_services kServices = {
     sizeof(bentos_host_services),
     BENTOS_ABI_MINOR,
@@ -221,6 +232,7 @@ const bentos_host_services kServices = {
     svc_timer_start,
     svc_timer_stop,
     svc_device_name,
+    svc_end_output,
 };
 
 }  // namespace

@@ -16,8 +16,12 @@ namespace bentos::plugin {
 class PushTarget {
  public:
   virtual ~PushTarget() = default;
-  // 0 queued, -EAGAIN over max_buffered_bytes (nothing queued).
+  // 0 queued, -EAGAIN over max_buffered_bytes (nothing queued), -EPIPE
+  // after end_output.
   virtual int32_t push(const void* data, uint64_t len) = 0;
+  // The session's output is over (0) or failed (a negative errno): 0, or
+  // -EALREADY when it had ended already.
+  virtual int32_t end_output(int32_t negative_errno) = 0;
 };
 
 class CycleTarget {

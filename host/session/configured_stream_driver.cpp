@@ -28,6 +28,9 @@ struct ConfiguredSession : Session, std::enable_shared_from_this<ConfiguredSessi
   // Output bytes accepted from yield() and not yet read or discarded, for
   // max_buffered_bytes: yields (any thread) add, the loop subtracts.
   std::shared_ptr<std::atomic<uint64_t>> outstanding = std::make_shared<std::atomic<uint64_t>>(0);
+  // A yield was refused for max_buffered_bytes since the last on_writable
+  // (set by yield() on any thread, cleared on the loop).
+  std::shared_ptr<std::atomic<bool>> refused = std::make_shared<std::atomic<bool>>(false);
   ParkedResponders parked;
   std::shared_ptr<CycleHandle> cycle;  // the cycle in flight, if any
   uint64_t stream_id = 0;              // its bentos_stream handle
@@ -42,13 +45,14 @@ class CycleHandle : public plugin::CycleTarget {
  public:
   CycleHandle(std::weak_ptr<ConfiguredStreamDriver*> driver, std::weak_ptr<ConfiguredSession> session,
               std::shared_ptr<plugin::LoopInbox> inbox, uint64_t cycle,
-              std::shared_ptr<std::atomic<uint64_t>> outstanding, uint64_t max_buffered,
-              std::shared_ptr<std::atomic<uint64_t>> refusals)
+              std::shared_ptr<std::atomic<uint64_t>> outstanding, std::shared_ptr<std::atomic<bool>> refused,
+              uint64_t max_buffered, std::shared_ptr<std::atomic<uint64_t>> refusals)
       : driver_(std::move(driver)),
         session_(std::move(session)),
         inbox_(std::move(inbox)),
         cycle_(cycle),
         outstanding_(std::move(outstanding)),
+        refused_(std::move(refused)),
         max_buffered_(max_buffered),
         refusals_(std::move(refusals)) {}
 
@@ -59,6 +63,7 @@ class CycleHandle : public plugin::CycleTarget {
     do {
       if (queued > 0 && queued + len > max_buffered_) {
         refusals_->fetch_add(1, std::memory_order_relaxed);
+        refused_->store(true);
         return -EAGAIN;
       }
     } while (!outstanding_->compare_exchange_weak(queued, queued + len));
@@ -99,6 +104,7 @@ class CycleHandle : public plugin::CycleTarget {
   std::shared_ptr<plugin::LoopInbox> inbox_;
   uint64_t cycle_;
   std::shared_ptr<std::atomic<uint64_t>> outstanding_;
+  std::shared_ptr<std::atomic<bool>> refused_;
   uint64_t max_buffered_;
   std::shared_ptr<std::atomic<uint64_t>> refusals_;  // the device's DeviceStats::buffer_full
 };
@@ -194,12 +200,26 @@ void ConfiguredStreamDriver::apply(const std::shared_ptr<ConfiguredSession>& s, 
     ctx_.run_detached(s.get(), "on_drain", [=] { drain(inst, s->state); });
   }
   if (step.submit) start_process(s, std::move(step.records), step.cycle, flush_waits ? trigger : nullptr);
+  notify_writable(s);
+}
+
+void ConfiguredStreamDriver::notify_writable(const std::shared_ptr<ConfiguredSession>& s) {
+  // ABI 1.1: once readers drained a refused session's output below half
+  // the bound, the plugin may yield again. Checked after every event, as
+  // every event that delivers or discards output goes through apply().
+  if (!ops_.on_writable || !s->refused->load()) return;
+  if (s->outstanding->load() > ctx_.spec.limits.max_buffered_bytes / 2) return;
+  if (!s->refused->exchange(false)) return;
+  if (s->ended) return;
+  void* inst = ctx_.plugin_instance();
+  auto on_writable = ops_.on_writable;
+  ctx_.run_detached(s.get(), "on_writable", [=] { on_writable(inst, s->state); });
 }
 
 void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSession>& s,
                                            std::vector<std::string>&& records, uint64_t cycle,
                                            const Responder* flush_trigger) {
-  auto handle = std::make_shared<CycleHandle>(self_, s, ctx_.inbox, cycle, s->outstanding,
+  auto handle = std::make_shared<CycleHandle>(self_, s, ctx_.inbox, cycle, s->outstanding, s->refused,
                                              ctx_.spec.limits.max_buffered_bytes, ctx_.stats.buffer_full);
   const uint64_t stream_id = plugin::cycle_targets().add(handle);
   s->cycle = handle;
@@ -248,6 +268,7 @@ void ConfiguredStreamDriver::start_process(const std::shared_ptr<ConfiguredSessi
 void ConfiguredStreamDriver::cancel_cycle(const std::shared_ptr<ConfiguredSession>& s) {
   const uint64_t stream_id = s->stream_id;
   if (s->cycle) s->cycle->cancelled.store(true);
+  s->refused->store(false);  // the cancelled cycle will not yield again
   s->cycle.reset();
   s->stream_id = 0;
   if (!ops_.on_cancel) return;
@@ -353,22 +374,18 @@ void ConfiguredStreamDriver::query(uint64_t link_id, const std::shared_ptr<Confi
 }
 
 void ConfiguredStreamDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
-  finish(s, true);
+  finish(s);
   r.send(Reply::empty());
 }
 
-void ConfiguredStreamDriver::end(std::shared_ptr<Session> s) { finish(s, false); }
+void ConfiguredStreamDriver::end(std::shared_ptr<Session> s) { finish(s); }
 
-void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_parked) {
+void ConfiguredStreamDriver::finish(const std::shared_ptr<Session>& base) {
   auto s = std::static_pointer_cast<ConfiguredSession>(base);
   if (s->ended) return;
-  P4Step step = tracked(*s, 0, [&] { return s->machine.end_session(answer_parked); });
+  P4Step step = tracked(*s, 0, [&] { return s->machine.end_session(/*answer_parked=*/true); });
   s->ended = true;
-  if (answer_parked) {
-    s->parked.answer(std::move(step.answers));
-  } else {
-    s->parked.discard(step.answers);
-  }
+  s->parked.answer(std::move(step.answers));  // EIO (§1.4)
   if (step.cancel) cancel_cycle(s);
   void* inst = ctx_.plugin_instance();
   const bentos_configured_stream_ops ops = ops_;

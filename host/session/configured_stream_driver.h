@@ -44,11 +44,13 @@ class ConfiguredStreamDriver : public PatternDriver {
   void start_process(const std::shared_ptr<ConfiguredSession>& s, std::vector<std::string>&& records, uint64_t cycle,
                      const Responder* flush_trigger);
   void cancel_cycle(const std::shared_ptr<ConfiguredSession>& s);
+  // Calls on_writable (ABI 1.1) when a refused yield's output has drained.
+  void notify_writable(const std::shared_ptr<ConfiguredSession>& s);
   void reset_config(const std::shared_ptr<ConfiguredSession>& s);
   void config_ioctl(Link& link, const std::shared_ptr<ConfiguredSession>& s, wire::Request&& req, Responder r);
   void query(uint64_t link_id, const std::shared_ptr<ConfiguredSession>& s, std::shared_ptr<std::string> in,
              uint32_t cmd, uint64_t out_size, Responder r);
-  void finish(const std::shared_ptr<Session>& s, bool answer_parked);
+  void finish(const std::shared_ptr<Session>& s);
   // Runs a plugin callback on the session's strand.
   void on_strand(const std::shared_ptr<ConfiguredSession>& s, const char* op, Work work, Done done = nullptr);
 

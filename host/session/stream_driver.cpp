@@ -34,23 +34,44 @@ struct StreamSessionState : Session, plugin::PushTarget, std::enable_shared_from
       std::lock_guard<std::mutex> lock(mutex);
       result = machine.push(std::string_view(static_cast<const char*>(data), len));
     }
+    if (result.ended_output) return -EPIPE;
     if (!result.accepted) {
       buffer_full->fetch_add(1, std::memory_order_relaxed);
       return -EAGAIN;
     }
-    if (!result.answers.empty()) {
-      // Parked reads were served: their replies go out on the loop thread.
-      // The task keeps the session alive: a release may come first, and the
-      // served reads must still get their data.
-      inbox->post([self = shared_from_this(), answers = std::move(result.answers)]() mutable {
-        self->parked.answer(std::move(answers));
-      });
-    }
+    answer_on_loop(std::move(result.answers));
     return 0;
+  }
+
+  // Any thread.
+  int32_t end_output(int32_t negative_errno) override {
+    patterns::ParkedAnswers answers;
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      // 0: a clean end (EOF); anything but -1..-4095 is a plugin bug: EIO.
+      first = machine.end_output(negative_errno == 0 ? 0 : patterns::wire_errno(negative_errno), answers);
+    }
+    if (!first) return -EALREADY;
+    output_over.store(true, std::memory_order_release);
+    answer_on_loop(std::move(answers));
+    return 0;
+  }
+
+  // Parked reads served from another thread: their replies go out on the
+  // loop thread. The task keeps the session alive: a release may come
+  // first, and the served reads must still get their answers.
+  void answer_on_loop(patterns::ParkedAnswers&& answers) {
+    if (answers.empty()) return;
+    inbox->post([self = shared_from_this(), answers = std::move(answers)]() mutable {
+      self->parked.answer(std::move(answers));
+    });
   }
 
   std::mutex mutex;
   patterns::StreamSession machine;  // guarded by mutex
+  // machine.output_ended(), readable without the lock on the write path.
+  std::atomic<bool> output_over{false};
   std::shared_ptr<plugin::LoopInbox> inbox;
   std::shared_ptr<std::atomic<uint64_t>> buffer_full;  // the device's DeviceStats::buffer_full
   void* state = nullptr;       // the plugin's per-session pointer
@@ -103,6 +124,10 @@ void StreamDriver::op(Link&, const std::shared_ptr<Session>& base, wire::Request
 }
 
 void StreamDriver::write(const std::shared_ptr<Session>& base, std::string_view data, Responder r) {
+  auto* s = static_cast<StreamSessionState*>(base.get());
+  // The plugin ended this session's output: as on a pipe whose reader
+  // left, a write fails with EPIPE and on_data is not called.
+  if (s->output_over.load(std::memory_order_acquire)) return r.send(Reply::error(EPIPE));
   void* inst = ctx_.plugin_instance();
   auto on_data = ops_.on_data;
   const size_t len = data.size();
@@ -110,7 +135,6 @@ void StreamDriver::write(const std::shared_ptr<Session>& base, std::string_view 
   // which drops answers still queued, before it destroys its driver.
   auto answer = [this, r = std::move(r), len](int64_t consumed) { answer_write(r, consumed, len); };
   static_assert(Done::fits_inline<decltype(answer)>(), "a P1 write must not allocate");
-  auto* s = static_cast<StreamSessionState*>(base.get());
   if (ctx_.exec.inline_on_loop()) {
     // The callback runs before submit() returns, inside on_frame: the
     // frame's bytes and this stack frame are still there, so on_data gets
@@ -172,13 +196,13 @@ void StreamDriver::read(const std::shared_ptr<Session>& base, uint64_t size, Res
 }
 
 void StreamDriver::release(Link&, std::shared_ptr<Session> s, const wire::Request&, Responder r) {
-  finish(s, true);
+  finish(s);
   r.send(Reply::empty());
 }
 
-void StreamDriver::end(std::shared_ptr<Session> s) { finish(s, false); }
+void StreamDriver::end(std::shared_ptr<Session> s) { finish(s); }
 
-void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_parked) {
+void StreamDriver::finish(const std::shared_ptr<Session>& base) {
   auto s = std::static_pointer_cast<StreamSessionState>(base);
   if (s->ended) return;
   s->ended = true;
@@ -196,17 +220,13 @@ void StreamDriver::finish(const std::shared_ptr<Session>& base, bool answer_park
         plugin::push_targets().take(s->push_handle);  // later pushes: -ESTALE
         return 0;
       },
-      [s, answer_parked](int64_t) {
+      [s](int64_t) {
         patterns::ParkedAnswers answers;
         {
           std::lock_guard<std::mutex> lock(s->mutex);
           answers = s->machine.end();
         }
-        if (answer_parked) {
-          s->parked.answer(std::move(answers));
-        } else {
-          s->parked.discard(answers);
-        }
+        s->parked.answer(std::move(answers));  // EIO (§1.4)
       });
 }
 

@@ -30,7 +30,7 @@ class StreamDriver : public PatternDriver {
   void write(const std::shared_ptr<Session>& s, std::string_view data, Responder r);
   void answer_write(const Responder& r, int64_t consumed, size_t len) const;
   void read(const std::shared_ptr<Session>& s, uint64_t size, Responder r);
-  void finish(const std::shared_ptr<Session>& s, bool answer_parked);
+  void finish(const std::shared_ptr<Session>& s);
 
   DriverContext ctx_;
   const bentos_stream_ops& ops_;

@@ -207,3 +207,62 @@ TEST_CASE("P4: output beyond max_buffered_bytes is refused with would-block (-EA
   CHECK(outcome(c->read(1, 100, 3000)) == "data:dddd");
   CHECK(outcome(c->read(1, 100, 3000)) == "data:eeee");
 }
+
+TEST_CASE("§1.4 P4: re-opening an fh cancels the old cycle (on_cancel) and answers its parked read EIO") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("cs");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->write(1, "hold")) == "wrote 4");
+  const uint64_t parked = c->send(make_read(1, 100));
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->wait(parked, 2000)) == "err:EIO");
+  CHECK(stat(*c, 1, "cancels") == 1);
+  CHECK(stat(*c, 1, "ended") == 1);  // the old session's end hook ran
+}
+
+TEST_CASE("§6 RESET in DRAINING calls on_cancel, as DROP does") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("cs");
+  REQUIRE(c);
+  CHECK(outcome(c->open(2, kRdwr)) == "opened");  // asks the stats
+  for (const uint32_t cmd : {kDrop, kReset}) {
+    CAPTURE(cmd);
+    const long before = stat(*c, 2, "cancels");
+    CHECK(outcome(c->open(1, kRdwr)) == "opened");
+    CHECK(outcome(c->write(1, "a")) == "wrote 1");
+    CHECK(outcome(c->write(1, "b")) == "wrote 1");
+    CHECK(outcome(c->flush(1)) == "ok");
+    for (int i = 0; i < 100 && state_of(*c, 1) != 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(state_of(*c, 1) == 4);  // DRAINING: ended, two records queued
+    CHECK(outcome(c->ioctl(1, cmd)) == "ioctl:0:");
+    CHECK(stat(*c, 2, "cancels") == before + 1);
+    CHECK(outcome(c->release(1)) == "ok");
+  }
+}
+
+TEST_CASE("§6.2 [fix]: a C++ codec or decoder that throws a library exception answers EINVAL; process EIO") {
+  DaemonRunner d(R"([{"name": "codec", "plugin": "codec_probe.so"}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("codec");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->ioctl(1, 0x01, "ab")) == "err:EINVAL");       // std::out_of_range
+  CHECK(outcome(c->ioctl(1, 0x02, "{\"a\":")) == "err:EINVAL");  // nlohmann parse_error
+  const auto config = [&] {
+    auto r = c->ioctl(1, 0x80);
+    return r && r->kind == bentos::wire::ReplyKind::ioctl ? r->data : outcome(r);
+  };
+  CHECK(config() == "byte=0 json=null");  // the config is unchanged
+  CHECK(outcome(c->ioctl(1, 0x01, "abcd")) == "ioctl:0:");
+  CHECK(outcome(c->ioctl(1, 0x02, "[1]")) == "ioctl:0:");
+  CHECK(config() == "byte=100 json=[1]");
+  CHECK(outcome(c->write(1, "not json")) == "wrote 8");
+  CHECK(outcome(c->flush(1)) == "err:EINVAL");  // decode_input threw a parse_error
+  CHECK(outcome(c->write(1, "\"throw\"")) == "wrote 7");
+  CHECK(outcome(c->flush(1)) == "err:EIO");  // process threw: a driver bug, not bad input
+  CHECK(outcome(c->write(1, "{\"k\":1}")) == "wrote 7");
+  CHECK(outcome(c->read(1, 100)) == "data:{\"k\":1}");
+}

@@ -158,3 +158,17 @@ TEST_CASE("P1 large output over the wire: every byte back, in order, across chun
     CHECK(outcome(c->read(1, 100)) == "eof");
   }
 }
+
+TEST_CASE("§1.4 P1: re-opening an fh answers the old session's parked read EIO, then opens") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  auto c = d.connect("echoblock");
+  REQUIRE(c);
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  const uint64_t parked = c->send(make_read(1, 100));
+  CHECK(outcome(c->open(1, kRdwr)) == "opened");
+  CHECK(outcome(c->wait(parked, 2000)) == "err:EIO");  // answered, not forgotten
+  // The new session is a fresh one: its own output only.
+  CHECK(outcome(c->write(1, "new")) == "wrote 3");
+  CHECK(outcome(c->read(1, 100)) == "data:new");
+}

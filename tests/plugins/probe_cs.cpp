@@ -9,7 +9,8 @@
 // Queries: 0x80 "value=<v>"; 0x81 the stats line below; 0x82 EPERM; else
 // EINVAL.
 //   stats: "cancels=<c> drains=<d> live=<l> ended=<e> configs=<k>
-//   late_ok=<o> late_cancelled=<x> late_other=<y> end_rc=<r>\n"
+//   late_ok=<o> late_cancelled=<x> late_other=<y> end_rc=<r> refused=<f>
+//   writable=<w>\n"
 //   (sessions live/ended, config values not yet freed, the results of
 //   yields made after a cancel, the result of the second end of "twice")
 //
@@ -23,6 +24,10 @@
 //   empty            yields a zero-length record, then "x", then end(0)
 //   config           yields "value=<v>" (the cycle's config), then end(0)
 //   twice            yields "x", end(0), end(0) again (result kept: end_rc)
+//   flood:<n>        from a thread: n records of 1 KiB; after a yield refused
+//                    with -EAGAIN it waits for on_writable (ABI 1.1; 10 s at
+//                    most) and retries the same record; then end(0), or
+//                    end(-ETIMEDOUT) if on_writable never came
 //   anything else    every input record back as one record, then end(0)
 // A threaded cycle that is cancelled keeps yielding "late" every 10 ms for
 // 100 ms (counted in late_*), then calls end(0), so tests can check that a
@@ -78,7 +83,16 @@ class Probe {
   }
 
   const bentos_host_services* services() const { return services_; }
-  std::atomic<int64_t> cancels{0}, drains{0}, live{0}, ended{0}, configs{0};
+  std::atomic<int64_t> cancels{0}, drains{0}, live{0}, ended{0}, configs{0}, refused{0}, writable{0};
+
+  // ABI 1.1: a refused yield may be retried.
+  void on_writable() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      writable.fetch_add(1);
+    }
+    wake_.notify_all();
+  }
 
   int32_t process(const Config& config, const bentos_bytes* records, uint64_t count, bentos_stream* stream) {
     std::string_view first = count > 0 ? view(records[0]) : std::string_view();
@@ -110,6 +124,23 @@ class Probe {
       });
     }
     if (threads_command(first, a, b)) return start_threads(stream, a, b);
+    if (number_after(first, "flood:", a)) {
+      return run(stream, [this, a](Job& job) {
+        const std::string record(1024, 'f');
+        for (uint64_t k = 0; k < a && !job.cancelled; ++k) {
+          const int64_t seen = writable;
+          const int32_t rc = services_->yield(job.stream, record.data(), record.size());
+          if (rc != -EAGAIN) continue;
+          refused.fetch_add(1);
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (!wake_.wait_for(lock, 10s, [&] { return stopping_ || job.cancelled || writable != seen; })) {
+            return -ETIMEDOUT;
+          }
+          --k;  // the same record again
+        }
+        return 0;
+      });
+    }
     if (first == "empty") {
       services_->yield(stream, "", 0);
       services_->yield(stream, "x", 1);
@@ -149,7 +180,8 @@ class Probe {
     return "cancels=" + std::to_string(cancels) + " drains=" + std::to_string(drains) + " live=" +
            std::to_string(live) + " ended=" + std::to_string(ended) + " configs=" + std::to_string(configs) +
            " late_ok=" + std::to_string(late_ok_) + " late_cancelled=" + std::to_string(late_cancelled_) +
-           " late_other=" + std::to_string(late_other_) + " end_rc=" + std::to_string(end_rc_) + "\n";
+           " late_other=" + std::to_string(late_other_) + " end_rc=" + std::to_string(end_rc_) +
+           " refused=" + std::to_string(refused) + " writable=" + std::to_string(writable) + "\n";
   }
 
  private:
@@ -339,6 +371,7 @@ void cs_on_cancel(void* instance, void*, bentos_stream* stream) {
   });
 }
 void cs_on_drain(void* instance, void*) { probe(instance).drains.fetch_add(1); }
+void cs_on_writable(void* instance, void*) { probe(instance).on_writable(); }
 
 constexpr bentos_configured_stream_ops cs_ops = {
     sizeof(bentos_configured_stream_ops),
@@ -352,6 +385,7 @@ constexpr bentos_configured_stream_ops cs_ops = {
     cs_on_query,
     cs_on_cancel,
     cs_on_drain,
+    cs_on_writable,
 };
 
 constexpr bentos_driver cs_driver = {

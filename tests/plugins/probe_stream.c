@@ -16,6 +16,9 @@
  *   flags           pushes "<open flags>\n" (decimal)
  *   short:<k>       consumes only min(k, len) bytes, pushes nothing
  *   fail:<n>        on_data returns -n
+ *   end             ends the session's output (ABI 1.1 end_output(0)):
+ *                   readers get what is queued, then EOF
+ *   end-err:<n>     ends it with -n: readers get errno n after the queue
  *   anything else   pushes "<len>\n", the byte count of this on_data call
  * A command's own push failing (queue full) fails the write with that
  * errno. Every command but short:<k> consumes the whole write.
@@ -277,6 +280,12 @@ static int64_t probe_on_data(void *instance, void *state, const uint8_t *data,
   if (command(text, n, "short:", &arg)) return (int64_t)(arg < len ? arg : len);
   if (command(text, n, "fail:", &arg)) {
     return arg > 0 && arg < 4096 ? -(int64_t)arg : -EINVAL;
+  }
+  if ((n == 3 && memcmp(text, "end", 3) == 0) || command(text, n, "end-err:", &arg)) {
+    int32_t rc;
+    if (!BENTOS_HAS_SERVICE(self->services, end_output)) return -ENOSYS;
+    rc = self->services->end_output(s->session, n == 3 ? 0 : -(int32_t)arg);
+    return rc == 0 ? (int64_t)len : rc;
   }
   snprintf(line, sizeof line, "%lu\n", (unsigned long)len);
   return push_text(self, s, line, len);

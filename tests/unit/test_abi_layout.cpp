@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bentos/driver.h"
+#include "bentos/driver.hpp"
 
 #if UINTPTR_MAX == UINT64_MAX
 static_assert(sizeof(bentos_bytes) == 16);
@@ -20,7 +21,7 @@ static_assert(offsetof(bentos_session_info, open_flags) == 4);
 static_assert(offsetof(bentos_session_info, fh) == 8);
 static_assert(offsetof(bentos_session_info, connection_id) == 16);
 static_assert(offsetof(bentos_session_info, session) == 24);
-static_assert(sizeof(bentos_host_services) == 128);
+static_assert(sizeof(bentos_host_services) == 136);  // 1.1: end_output appended
 static_assert(offsetof(bentos_host_services, abi_minor) == 4);
 static_assert(offsetof(bentos_host_services, log) == 8);
 static_assert(offsetof(bentos_host_services, complete_bytes) == 16);
@@ -37,6 +38,7 @@ static_assert(offsetof(bentos_host_services, post) == 96);
 static_assert(offsetof(bentos_host_services, timer_start) == 104);
 static_assert(offsetof(bentos_host_services, timer_stop) == 112);
 static_assert(offsetof(bentos_host_services, device_name) == 120);
+static_assert(offsetof(bentos_host_services, end_output) == 128);
 static_assert(sizeof(bentos_raw_ops) == 72);
 static_assert(offsetof(bentos_raw_ops, open) == 8);
 static_assert(offsetof(bentos_raw_ops, read) == 16);
@@ -58,7 +60,7 @@ static_assert(offsetof(bentos_write_read_ops, on_request) == 24);
 static_assert(sizeof(bentos_event_stream_ops) == 24);
 static_assert(offsetof(bentos_event_stream_ops, on_activate) == 8);
 static_assert(offsetof(bentos_event_stream_ops, on_deactivate) == 16);
-static_assert(sizeof(bentos_configured_stream_ops) == 80);
+static_assert(sizeof(bentos_configured_stream_ops) == 88);  // 1.1: on_writable appended
 static_assert(offsetof(bentos_configured_stream_ops, session_start) == 8);
 static_assert(offsetof(bentos_configured_stream_ops, session_end) == 16);
 static_assert(offsetof(bentos_configured_stream_ops, config_default) == 24);
@@ -68,6 +70,7 @@ static_assert(offsetof(bentos_configured_stream_ops, process) == 48);
 static_assert(offsetof(bentos_configured_stream_ops, on_query) == 56);
 static_assert(offsetof(bentos_configured_stream_ops, on_cancel) == 64);
 static_assert(offsetof(bentos_configured_stream_ops, on_drain) == 72);
+static_assert(offsetof(bentos_configured_stream_ops, on_writable) == 80);
 static_assert(sizeof(bentos_driver) == 72);
 static_assert(offsetof(bentos_driver, abi_major) == 4);
 static_assert(offsetof(bentos_driver, abi_minor) == 8);
@@ -99,4 +102,26 @@ TEST_CASE("the ABI's enumerations keep their values") {
   CHECK(BENTOS_POLLHUP == 0x10u);
   CHECK(BENTOS_O_NONBLOCK == 0x800);
   CHECK(std::string(BENTOS_DRIVER_ENTRY_SYMBOL) == "bentos_driver_entry_v1");
+}
+
+namespace {
+int32_t fake_end_output(bentos_session*, int32_t) { return 0; }
+}  // namespace
+
+TEST_CASE("ABI 1.1: a plugin tells a 1.0 host's services table from a 1.1 one") {
+  static_assert(BENTOS_ABI_MINOR == 1);
+  bentos_host_services table{};
+  table.struct_size = sizeof(bentos_host_services);
+  table.abi_minor = 1;
+  table.end_output = fake_end_output;
+  CHECK(BENTOS_HAS_SERVICE(&table, end_output));
+  bentos::stream_output out(nullptr, &table);
+  CHECK(out.has_end());
+  CHECK(out.end() == 0);
+  // What a 1.0 host hands out: the table ends at device_name.
+  table.struct_size = offsetof(bentos_host_services, end_output);
+  table.abi_minor = 0;
+  CHECK_FALSE(BENTOS_HAS_SERVICE(&table, end_output));
+  CHECK_FALSE(out.has_end());
+  CHECK(out.end() == -ENOSYS);  // never called through a table that lacks it
 }

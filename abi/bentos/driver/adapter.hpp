@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -58,6 +59,26 @@ int32_t guarded(const host_handle& host, const char* where, F&& f, char* errbuf 
     host.log(log_level::error, "unexpected non-standard exception");
   }
   return -EIO;
+}
+
+// Runs a decoder of client bytes (a config codec's apply, decode_input):
+// whatever it throws other than a driver_error or std::bad_alloc means the
+// bytes were malformed (std::out_of_range from in.at(3) on a short
+// payload, a JSON parse error), so it becomes EINVAL, not EIO
+// (behavior.md §6.2 [fix]). Returns what f returns.
+template <class F>
+decltype(auto) decoding(const char* where, F&& f) {
+  try {
+    return f();
+  } catch (const error::driver_error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw error::invalid_argument(std::string(where) + ": malformed input: " + e.what());
+  } catch (...) {
+    throw error::invalid_argument(std::string(where) + ": malformed input");
+  }
 }
 
 // Builds the driver from whichever constructor it has, most specific first.
@@ -243,7 +264,7 @@ BENTOS_DETAIL_CALLER(on_flush);       // raw
 BENTOS_DETAIL_CALLER(on_fsync);       // raw
 BENTOS_DETAIL_CALLER(on_release);     // raw
 BENTOS_DETAIL_CALLER(on_data);        // P1
-BENTOS_DETAIL_CALLER(on_writable);    // P1
+BENTOS_DETAIL_CALLER(on_writable);    // P1, P4 (ABI 1.1)
 BENTOS_DETAIL_CALLER(on_activate);    // P3
 BENTOS_DETAIL_CALLER(on_deactivate);  // P3
 BENTOS_DETAIL_CALLER(apply);          // P4

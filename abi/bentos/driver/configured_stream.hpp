@@ -151,8 +151,9 @@ class typed_stream {
 // apply() edits a copy of the current config (the host keeps or frees it):
 // `recognised` for a config command, `not_mine` for anything else (the
 // host then asks on_query), or it throws bentos::error::* (EINVAL for a
-// short or malformed payload). It may return bool instead (true =
-// recognised). Then one processing form, bytes or typed (S is
+// short or malformed payload; any other exception it throws, such as
+// std::out_of_range or a JSON parse error, also answers EINVAL). It may
+// return bool instead (true = recognised). Then one processing form, bytes or typed (S is
 // D::session_type, see adapter.hpp; every form may drop the leading S&):
 //
 //   void process(S&, const bentos::record_list& records, const C& config,
@@ -165,7 +166,8 @@ class typed_stream {
 //
 // process() yields and ends through `out`, now or later, from any thread.
 // A throw from process or decode_input fails the submit at once with its
-// errno (EIO for a non-bentos exception), and the cycle is then over: `out`
+// errno: EIO for a non-bentos exception from process, EINVAL for one from
+// decode_input (the input was malformed). The cycle is then over: `out`
 // and its copies do nothing. A driver without process, or a typed one
 // lacking decode_input or encode_output, answers every submit ENOSYS.
 // `config` is valid during the call only: copy what a thread needs.
@@ -175,6 +177,8 @@ class typed_stream {
 //   std::string on_query(S&, uint32_t cmd, const C&);  // read ioctls, any state
 //   void on_cancel(S&);   // DROP, RESET or release cancelled the cycle
 //   void on_drain(S&);    // the cycle ended; once per cycle
+//   void on_writable(S&); // a yield refused with -EAGAIN may be retried
+//                         // (readers drained the output; ABI 1.1)
 //   void on_session_start(S&, const bentos::session_info&);
 //   void on_session_end(S&);
 //
@@ -219,6 +223,7 @@ struct configured_stream_adapter : lifecycle<D> {
   static constexpr bool query_plain = has_form<call_on_query, D, S, uint32_t, const C&>;
   static constexpr bool has_cancel = has_form<call_on_cancel, D, S>;
   static constexpr bool has_drain = has_form<call_on_drain, D, S>;
+  static constexpr bool has_writable = has_form<call_on_writable, D, S>;
 
   static int32_t config_default(void* inst, void** config) noexcept {
     auto& box = unbox<D>(inst);
@@ -240,7 +245,7 @@ struct configured_stream_adapter : lifecycle<D> {
     return guarded(box.host, "apply", [&] {
       std::unique_ptr<C> next(new C(*static_cast<const C*>(config)));
       if constexpr (has_apply) {
-        auto r = box.driver.apply(cmd, bytes, *next);
+        auto r = decoding("apply", [&] { return box.driver.apply(cmd, bytes, *next); });
         bool mine = false;
         if constexpr (std::is_same_v<decltype(r), bool>) {
           mine = r;
@@ -274,7 +279,8 @@ struct configured_stream_adapter : lifecycle<D> {
       box.host.log(log_level::debug, "no typed process: process answers ENOSYS");
       return -ENOSYS;
     } else {
-      I input = invoke_form<call_decode_input>(box.driver, b.state, records, config);
+      I input = decoding("decode_input",
+                         [&] { return invoke_form<call_decode_input>(box.driver, b.state, records, config); });
       auto kept = std::make_shared<const C>(config);
       D* driver = &box.driver;
       auto encode = std::make_shared<const typename typed_stream<O>::encoder>(
@@ -359,6 +365,14 @@ struct configured_stream_adapter : lifecycle<D> {
     });
   }
 
+  static void on_writable(void* inst, void* state) noexcept {
+    auto& box = unbox<D>(inst);
+    guarded(box.host, "on_writable", [&] {
+      if constexpr (has_writable) invoke_form<call_on_writable>(box.driver, sess::get(state).state);
+      return 0;
+    });
+  }
+
   static constexpr bentos_configured_stream_ops ops = {
       sizeof(bentos_configured_stream_ops),
       0,
@@ -371,6 +385,7 @@ struct configured_stream_adapter : lifecycle<D> {
       query_with_input || query_plain ? &on_query : nullptr,
       &on_cancel,
       has_drain ? &on_drain : nullptr,
+      has_writable ? &on_writable : nullptr,
   };
 };
 

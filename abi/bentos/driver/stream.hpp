@@ -18,7 +18,7 @@ namespace bentos {
 enum class push_result {
   ok,           // queued; readers of the session will get it
   would_block,  // the session's queue is full; nothing queued, on_writable follows
-  closed,       // the session ended (or the host refused the push); nothing queued
+  closed,       // the session ended, or its output was ended (end()); nothing queued
 };
 
 // The output side of one P1 session: what its readers will read. Two
@@ -42,6 +42,19 @@ class stream_output {
   int32_t push_errno(const void* data, size_t len) const noexcept {
     return services_ ? services_->push(session_, data, len) : -ESTALE;
   }
+
+  // Ends this session's output (ABI 1.1): readers drain what is queued,
+  // then get EOF, or `errno_value` (positive or negative, sticky) when it
+  // is not 0; later writes answer EPIPE and pushes `closed`. 0, -EALREADY
+  // (ended before), -ESTALE (the session ended), or -ENOSYS on a 1.0 host
+  // that lacks the service (check has_end() to adapt).
+  int32_t end(int errno_value = 0) const noexcept {
+    if (!has_end()) return -ENOSYS;
+    return services_->end_output(session_, errno_value > 0 ? -errno_value : errno_value);
+  }
+  int32_t fail(const error::driver_error& e) const noexcept { return end(e.code()); }
+  // The host has end_output (ABI 1.1 or newer).
+  bool has_end() const noexcept { return services_ && BENTOS_HAS_SERVICE(services_, end_output); }
 
   bentos_session* raw_session() const noexcept { return session_; }
 
