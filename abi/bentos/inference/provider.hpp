@@ -69,8 +69,9 @@ class sink {
   // the metadata and ends the cycle. Exactly one of finish/fail per call;
   // any later call of either is ignored.
   virtual void finish(const metadata& m) = 0;
-  // The call failed: the driver records the error and ends the cycle with
-  // its errno.
+  // The call failed: the driver records the error (GET_ERROR 0x81 shows
+  // its kind, message and provider_code, so none of them may ever hold the
+  // API key) and ends the cycle with its errno.
   virtual void fail(const provider_error& e) = 0;
   // True once a record of this call reached the session's output. A
   // retryable error may be retried only while this is false (§6).
