@@ -77,10 +77,8 @@ struct Record {
           std::lock_guard lock(mutex);
           if (body_calls++ == 0) first_body = Clock::now();
           body.append(bytes);
-          const size_t before = events.size();
           parser.feed(bytes, events);
           event_times.resize(events.size(), Clock::now());
-          if (events.size() != before) cv.notify_all();
           cv.notify_all();
         },
         [this](const HttpCompletion& c) {
@@ -180,6 +178,33 @@ TEST_CASE("HttpEngine: a stream arrives piece by piece, before the response ends
   CHECK(log[0]["headers"]["anthropic-version"] == "2023-06-01");
   CHECK(log[0]["body"]["max_tokens"] == 64);
   CHECK(log[0]["completed"] == true);
+}
+
+TEST_CASE("HttpEngine: an OpenAI-style stream, bearer key, usage chunk and [DONE]") {
+  MockLlm mock;
+  mock.config({{"api_key", "sk-test"}});
+  mock.script({{"pieces", json::array({{{"thinking", "hm"}}, {{"text", "Hi"}},
+                                        {{"tool_call", {{"id", "c1"}, {"name", "f"}, {"arguments", "{}"}}}}})},
+               {"stop_reason", "tool_use"},
+               {"usage", {{"input_tokens", 3}, {"output_tokens", 4}}}});
+  HttpEngine engine;
+  Record rec;
+  HttpRequest r;
+  r.url = mock.base_url() + "/v1/chat/completions";
+  r.headers = {"content-type: application/json", "authorization: Bearer sk-test"};
+  r.body = R"({"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})";
+  engine.start(r, rec.handler());
+  REQUIRE(rec.wait_complete());
+  CHECK(rec.completion.ok());
+  CHECK(rec.response.status == 200);
+  std::lock_guard lock(rec.mutex);
+  REQUIRE(rec.events.size() == 8);  // role, thinking, text, call start, call args, finish, usage, [DONE]
+  CHECK(json::parse(rec.events[1].data)["choices"][0]["delta"]["reasoning_content"] == "hm");
+  CHECK(json::parse(rec.events[2].data)["choices"][0]["delta"]["content"] == "Hi");
+  CHECK(json::parse(rec.events[3].data)["choices"][0]["delta"]["tool_calls"][0]["function"]["name"] == "f");
+  CHECK(json::parse(rec.events[5].data)["choices"][0]["finish_reason"] == "tool_calls");
+  CHECK(json::parse(rec.events[6].data)["usage"]["prompt_tokens"] == 3);
+  CHECK(rec.events[7].data == "[DONE]");
 }
 
 TEST_CASE("HttpEngine: server send time to handler arrival, with the mock's {t} stamps") {
