@@ -8,6 +8,8 @@ packages=(
   g++ pkg-config meson ninja-build
   protobuf-compiler libprotobuf-dev
   libuv1-dev nlohmann-json3-dev doctest-dev
+  # The llm plugin's HTTP transport (plugins/llm/transport).
+  libcurl4-openssl-dev
   libfuse3-dev fuse3 python3
   # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and
   # systemd for systemd.pc (the unit directory) and systemd-analyze.
