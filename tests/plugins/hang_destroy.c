@@ -1,8 +1,9 @@
 /*
- * hang_destroy: a raw-layer plugin for shutdown tests, in C99. Opens and
- * releases sessions and nothing else; its destroy sleeps for the config's
- * "hang_ms" milliseconds (default 0), like a plugin stuck in teardown, so
- * the host's bounded shutdown can be observed.
+ * hang_destroy: a raw-layer plugin for shutdown and reload tests, in C99.
+ * Opens and releases sessions and nothing else; its destroy sleeps for the
+ * config's "hang_ms" milliseconds and its create for "create_hang_ms"
+ * (both default 0), like a plugin stuck in teardown or setup, so the
+ * host's bounded shutdown and reload can be observed.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,9 +19,8 @@ struct hang {
   long hang_ms;
 };
 
-/* The number after "hang_ms": in the config text; 0 when absent. */
-static long parse_hang_ms(const char *json, uint64_t len) {
-  static const char key[] = "\"hang_ms\"";
+/* The number after `key` (quoted) in the config text; 0 when absent. */
+static long parse_ms(const char *json, uint64_t len, const char *key) {
   char *text;
   const char *at;
   long value = 0;
@@ -31,11 +31,19 @@ static long parse_hang_ms(const char *json, uint64_t len) {
   text[len] = '\0';
   at = strstr(text, key);
   if (at != NULL) {
-    at = strchr(at + sizeof key - 1, ':');
+    at = strchr(at + strlen(key), ':');
     if (at != NULL) value = strtol(at + 1, NULL, 10);
   }
   free(text);
   return value > 0 ? value : 0;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec delay;
+  delay.tv_sec = ms / 1000;
+  delay.tv_nsec = (ms % 1000) * 1000000L;
+  while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
+  }
 }
 
 static int32_t hang_create(bentos_host *host,
@@ -50,18 +58,15 @@ static int32_t hang_create(bentos_host *host,
     return -ENOMEM;
   }
   self->services = services;
-  self->hang_ms = parse_hang_ms(config_json, config_len);
+  self->hang_ms = parse_ms(config_json, config_len, "\"hang_ms\"");
+  sleep_ms(parse_ms(config_json, config_len, "\"create_hang_ms\""));
   *instance = self;
   return 0;
 }
 
 static void hang_destroy(void *instance) {
   struct hang *self = instance;
-  struct timespec delay;
-  delay.tv_sec = self->hang_ms / 1000;
-  delay.tv_nsec = (self->hang_ms % 1000) * 1000000L;
-  while (nanosleep(&delay, &delay) != 0 && errno == EINTR) {
-  }
+  sleep_ms(self->hang_ms);
   free(self);
 }
 
@@ -95,7 +100,7 @@ static const bentos_driver hang_driver = {
     BENTOS_PATTERN_RAW,
     "hang_destroy",
     "0.0.0",
-    "test plugin: destroy sleeps for config hang_ms",
+    "test plugin: destroy sleeps for config hang_ms, create for create_hang_ms",
     BENTOS_THREADING_LOOP,
     0,
     hang_create,
