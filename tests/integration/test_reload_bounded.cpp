@@ -45,9 +45,12 @@ std::string text(const nlohmann::json& errors) {
 
 TEST_CASE("a reload waiting for a slow destroy: other devices, new connections and status answer meanwhile") {
   DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"},
-                     {"name": "slow", "plugin": "hang_destroy.so", "config": {"hang_ms": 5000}}])",
+                     {"name": "slow", "plugin": "hang_destroy.so", "config": {"hang_ms": 5000, "create_posts": 1}}])",
                  {"--control-socket", kControl});
   REQUIRE(d.ready());
+  // At startup create() runs on the loop; what it posted runs after it.
+  CHECK(d.wait_for_log("slow: posted task ran after create returned"));
+  CHECK(d.wait_for_log("slow: timer ran after create returned"));
   auto kv = d.connect("kv");
   REQUIRE(kv);
   CHECK(outcome(kv->open(1, 2)) == "opened");
@@ -93,13 +96,16 @@ TEST_CASE("a reload waiting for a slow destroy: other devices, new connections a
 }
 
 TEST_CASE("SIGHUP: a slow create does not stall the other devices; the report is logged when done") {
+  // Its create() also posts a task and starts a timer before it sleeps:
+  // off the loop, the host holds them until create() returned.
   DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"}])", {"--control-socket", kControl});
   REQUIRE(d.ready());
   auto kv = d.connect("kv");
   REQUIRE(kv);
   CHECK(outcome(kv->open(1, 2)) == "opened");
   write_manifest(d, R"({"devices": [{"name": "kv", "plugin": "kv.so"},
-                                    {"name": "slow", "plugin": "hang_destroy.so", "config": {"create_hang_ms": 5000}}]})");
+                                    {"name": "slow", "plugin": "hang_destroy.so",
+                                     "config": {"create_hang_ms": 5000, "create_posts": 1}}]})");
   REQUIRE(d.signal(SIGHUP));
   REQUIRE(d.wait_for_log("received SIGHUP"));
   usleep(200000);  // into slow's create
@@ -112,6 +118,9 @@ TEST_CASE("SIGHUP: a slow create does not stall the other devices; the report is
   CHECK(seconds_since(start) < 2.0);
   CHECK(d.log().find("reload: added") == std::string::npos);  // still creating
   CHECK(d.wait_for_log("reload: added slow; removed none; restarted none; unchanged kv", 15000));
+  CHECK(d.wait_for_log("slow: posted task ran after create returned"));
+  CHECK(d.wait_for_log("slow: timer ran after create returned"));
+  CHECK(d.log().find("ran before create returned") == std::string::npos);
   auto slow = d.connect("slow");
   REQUIRE(slow);
   CHECK(outcome(slow->open(1, 2)) == "opened");

@@ -3,20 +3,25 @@
  * Opens and releases sessions and nothing else; its destroy sleeps for the
  * config's "hang_ms" milliseconds and its create for "create_hang_ms"
  * (both default 0), like a plugin stuck in teardown or setup, so the
- * host's bounded shutdown and reload can be observed.
+ * host's bounded shutdown and reload can be observed. With "create_posts"
+ * set, create posts a task and starts a timer before it sleeps; each logs
+ * whether create had returned when it ran (the host must hold them).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <bentos/driver.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 struct hang {
   const bentos_host_services *services;
+  bentos_host *host;
   long hang_ms;
+  int create_returned; /* read by the task and the timer, on the loop */
 };
 
 /* The number after `key` (quoted) in the config text; 0 when absent. */
@@ -46,20 +51,35 @@ static void sleep_ms(long ms) {
   }
 }
 
+static void report(struct hang *self, const char *what) {
+  char line[96];
+  snprintf(line, sizeof line, "%s ran %s create returned", what,
+           self->create_returned ? "after" : "before");
+  self->services->log(self->host, BENTOS_LOG_INFO, line);
+}
+
+static void posted_task(void *arg) { report(arg, "posted task"); }
+static void timer_task(void *arg) { report(arg, "timer"); }
+
 static int32_t hang_create(bentos_host *host,
                            const bentos_host_services *services,
                            const char *config_json, uint64_t config_len,
                            void **instance, char *errbuf,
                            uint64_t errbuf_len) {
   struct hang *self = calloc(1, sizeof *self);
-  (void)host;
   if (self == NULL) {
     if (errbuf != NULL && errbuf_len > 0) errbuf[0] = '\0';
     return -ENOMEM;
   }
   self->services = services;
+  self->host = host;
   self->hang_ms = parse_ms(config_json, config_len, "\"hang_ms\"");
+  if (parse_ms(config_json, config_len, "\"create_posts\"") > 0) {
+    services->post(host, posted_task, self);
+    services->timer_start(host, 0, 0, timer_task, self);
+  }
   sleep_ms(parse_ms(config_json, config_len, "\"create_hang_ms\""));
+  self->create_returned = 1;
   *instance = self;
   return 0;
 }
