@@ -30,7 +30,8 @@
  * order, different sessions in parallel, so the plugin must then guard
  * state shared between sessions. Every service may be called from any
  * thread, including from inside a callback; post() tasks and timer
- * callbacks always run on the loop thread.
+ * callbacks always run on the loop thread. create() and destroy() have
+ * rules of their own: see struct bentos_driver.
  *
  * Handles: bentos_call, bentos_session and bentos_stream handles are
  * generation-checked inside the host. Using one after it was completed,
@@ -337,7 +338,27 @@ typedef struct bentos_driver {
   uint32_t reserved;
   /* Create one device instance from its JSON config (UTF-8, not NUL
    * terminated, "null" when the manifest has none). On failure return a
-   * negative errno and write a message into errbuf (NUL terminated). */
+   * negative errno and write a message into errbuf (NUL terminated).
+   *
+   * Where create() and destroy() run: at startup, at shutdown and under
+   * --check, on the loop thread. During a reload (SIGHUP, `bentosctl
+   * reload`) each runs on a short-lived host thread of its own, not the
+   * loop thread, so the host goes on serving its other devices meanwhile.
+   * Either way no other callback of the same instance runs at the same
+   * time, and one device's destroy() of the old instance returns before
+   * create() of its new one starts. Assume no particular thread (nothing
+   * thread-local carried from create() into callbacks). Every service
+   * works from both; post() tasks and timers asked for in create() run on
+   * the loop thread, and only after create() returned.
+   *
+   * How long they may take: during a reload each must return within the
+   * host's lifecycle_timeout_ms (manifest "host" object, default 10000).
+   * The host cannot interrupt one that does not: it logs it, reports the
+   * device failed and stops waiting. A create() that returns after that
+   * has its instance destroyed at once, on the same thread, and never
+   * serves; the plugin file stays loaded while either still runs. At
+   * shutdown destroy() is bounded by the host's shutdown limit (5 s),
+   * after which the process exits anyway. */
   int32_t (*create)(bentos_host *host, const bentos_host_services *services,
                     const char *config_json, uint64_t config_len,
                     void **instance, char *errbuf, uint64_t errbuf_len);

@@ -218,41 +218,71 @@ void check_top_level(const Json& doc, const std::string& file, std::vector<std::
   }
 }
 
-constexpr uint64_t kMaxConnectionsCeiling = 1000000;
+// One host-wide setting: its key and the integers it accepts.
+struct HostKey {
+  std::string_view key;
+  uint64_t min, max;
+};
+constexpr HostKey kMaxConnectionsKey{"max_connections", 1, 1000000};
+// A create/destroy bound under 100 ms would fail healthy plugins on a busy
+// machine; over 10 minutes is no bound an operator waits for.
+constexpr HostKey kLifecycleTimeoutKey{"lifecycle_timeout_ms", 100, 600000};
 
-// The optional "host" object: host-wide settings. Returns max_connections
-// when the file sets it.
-std::optional<uint64_t> check_host_settings(const Json& doc, const std::string& file,
-                                            std::vector<std::string>& errors) {
+// What one file's "host" object sets.
+struct HostValues {
+  std::optional<uint64_t> max_connections;
+  std::optional<uint64_t> lifecycle_timeout_ms;
+};
+
+// The optional "host" object: host-wide settings.
+HostValues check_host_settings(const Json& doc, const std::string& file, std::vector<std::string>& errors) {
+  HostValues out;
   const auto host = doc.find("host");
-  if (host == doc.end()) return std::nullopt;
+  if (host == doc.end()) return out;
   if (!host->is_object()) {
     errors.push_back(file + ": key 'host': expected an object of host-wide settings, found " +
                      detail::describe(*host));
-    return std::nullopt;
+    return out;
   }
-  std::optional<uint64_t> max_connections;
   for (const auto& [key, value] : host->items()) {
     if (detail::is_comment_key(key)) continue;
-    if (key != "max_connections") {
-      errors.push_back(file + ": key 'host." + key + "': " + detail::unknown_key_message(key, {"max_connections"}));
+    const HostKey* known = key == kMaxConnectionsKey.key       ? &kMaxConnectionsKey
+                           : key == kLifecycleTimeoutKey.key ? &kLifecycleTimeoutKey
+                                                             : nullptr;
+    if (!known) {
+      errors.push_back(file + ": key 'host." + key + "': " +
+                       detail::unknown_key_message(key, {kMaxConnectionsKey.key, kLifecycleTimeoutKey.key}));
       continue;
     }
-    if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
-        value.get<uint64_t>() > kMaxConnectionsCeiling) {
-      errors.push_back(file + ": key 'host.max_connections': expected an integer from 1 to " +
-                       std::to_string(kMaxConnectionsCeiling) + ", found " + detail::describe(value));
+    if (!value.is_number_integer() || value.get<int64_t>() < static_cast<int64_t>(known->min) ||
+        value.get<uint64_t>() > known->max) {
+      errors.push_back(file + ": key 'host." + key + "': expected an integer from " + std::to_string(known->min) +
+                       " to " + std::to_string(known->max) + ", found " + detail::describe(value));
       continue;
     }
-    max_connections = value.get<uint64_t>();
+    (known == &kMaxConnectionsKey ? out.max_connections : out.lifecycle_timeout_ms) = value.get<uint64_t>();
   }
-  return max_connections;
+  return out;
+}
+
+// Takes one file's value of a host-wide setting into `value`, unless an
+// earlier file set a different one (an error naming both files).
+void merge_host_value(const std::optional<uint64_t>& given, std::string_view key, const std::string& file,
+                      uint64_t& value, std::string& value_file, std::vector<std::string>& errors) {
+  if (!given) return;
+  if (!value_file.empty() && value != *given) {
+    errors.push_back(file + ": key 'host." + std::string(key) + "': " + std::to_string(*given) + " contradicts " +
+                     std::to_string(value) + " set in " + value_file);
+    return;
+  }
+  value = *given;
+  value_file = file;
 }
 
 // One file's devices, valid or not, in file order, and its errors.
 struct CheckedFile {
   std::string file;
-  std::optional<uint64_t> max_connections;
+  HostValues host;
   std::vector<detail::CheckedDevice> devices;
   std::vector<std::string> errors;
 };
@@ -268,7 +298,7 @@ CheckedFile check_manifest(const std::string& text, const std::string& file, con
   }
   check_top_level(*doc, file, checked.errors);
   checked.file = file;
-  checked.max_connections = check_host_settings(*doc, file, checked.errors);
+  checked.host = check_host_settings(*doc, file, checked.errors);
   DuplicatesByDevice duplicates = group_duplicates(finder.duplicates());
   const std::vector<std::string> top_level = duplicates[kTopLevel];
   for (const std::string& key : top_level)
@@ -295,17 +325,11 @@ CheckedFile check_manifest(const std::string& text, const std::string& file, con
 // socket, so a clash with them is reported at once.
 void merge(CheckedFile&& checked, DeviceRegistry& registry, LoadResult& result) {
   result.errors.insert(result.errors.end(), checked.errors.begin(), checked.errors.end());
-  if (checked.max_connections) {
-    HostSettings& host = result.host;
-    if (!host.max_connections_file.empty() && host.max_connections != *checked.max_connections) {
-      result.errors.push_back(checked.file + ": key 'host.max_connections': " +
-                              std::to_string(*checked.max_connections) + " contradicts " +
-                              std::to_string(host.max_connections) + " set in " + host.max_connections_file);
-    } else {
-      host.max_connections = *checked.max_connections;
-      host.max_connections_file = checked.file;
-    }
-  }
+  HostSettings& host = result.host;
+  merge_host_value(checked.host.max_connections, kMaxConnectionsKey.key, checked.file, host.max_connections,
+                   host.max_connections_file, result.errors);
+  merge_host_value(checked.host.lifecycle_timeout_ms, kLifecycleTimeoutKey.key, checked.file,
+                   host.lifecycle_timeout_ms, host.lifecycle_timeout_ms_file, result.errors);
   for (detail::CheckedDevice& device : checked.devices) {
     if (device.spec.name.empty()) continue;  // nothing to clash with
     if (registry.add(device.spec, result.errors) && device.valid) result.devices.push_back(std::move(device.spec));

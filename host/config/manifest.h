@@ -61,6 +61,11 @@ struct DeviceSpec {
 struct HostSettings {
   uint64_t max_connections = 1024;  // behavior.md §1 limits
   std::string max_connections_file; // the manifest that set it, if any
+  // How long a plugin's create() or destroy() may take during a reload
+  // before the host gives up on it and reports the device failed
+  // ("lifecycle_timeout_ms", 100 to 600000).
+  uint64_t lifecycle_timeout_ms = 10000;
+  std::string lifecycle_timeout_ms_file;  // the manifest that set it, if any
 };
 
 struct LoadResult {

@@ -208,7 +208,8 @@ Json help_answer() {
            {"list", "devices: name, pattern, driver and version, plugin file, socket, device_path"},
            {"status", "host version, pid, uptime, device, connection and session counts"},
            {"stats", "per device: requests by op, errors by errno, bytes, latency p50/p99, limit counters"},
-           {"reload", "re-read the manifests; a configuration with errors changes nothing"},
+           {"reload", "re-read the manifests and apply them; answered when done; a configuration with errors "
+                      "changes nothing"},
            {"help", "this list"},
        }},
   };
@@ -220,7 +221,18 @@ ControlCommands::ControlCommands(Host& host, ReloadFn reload) : host_(host), rel
 
 std::string ControlCommands::error_answer(const std::string& message) { return failure(message).dump() + "\n"; }
 
-std::string ControlCommands::answer(const std::string& line) {
+namespace {
+
+// One answer line. Names and messages can carry bytes a client sent: never
+// let invalid UTF-8 make dump() throw.
+std::string answer_line(Json out, const std::optional<nlohmann::json>& id) {
+  if (id) out["id"] = *id;
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+void ControlCommands::answer(const std::string& line, Reply reply) {
   Request req;
   std::string error;
   Json out;
@@ -256,20 +268,24 @@ std::string ControlCommands::answer(const std::string& line) {
                {"sessions", sessions},
                {"max_connections", host_.context().max_connections()}};
   } else if (req.command == "reload") {
-    try {
-      out = reload_ ? reload_answer(reload_()) : failure("reload is not available");
-    } catch (const std::exception& e) {  // e.g. a filesystem error while reading the manifests
-      out = failure(std::string("reload failed: ") + e.what());
+    if (!reload_) {
+      out = failure("reload is not available");
+    } else {
+      try {
+        // Answered when it is done: the plugins' create() and destroy() run
+        // off the loop, which goes on serving meanwhile.
+        reload_([reply, id = req.id](const ReloadOutcome& r) { reply(answer_line(reload_answer(r), id)); });
+        return;
+      } catch (const std::exception& e) {  // e.g. a filesystem error while reading the manifests
+        out = failure(std::string("reload failed: ") + e.what());
+      }
     }
   } else if (req.command == "help") {
     out = help_answer();
   } else {
     out = failure("unknown command '" + excerpt(req.command) + "'; commands: " + kCommandList);
   }
-  if (req.id) out["id"] = *req.id;
-  // Names and messages can carry bytes a client sent: never let invalid
-  // UTF-8 make dump() throw.
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  reply(answer_line(std::move(out), req.id));
 }
 
 }  // namespace bentos::daemon

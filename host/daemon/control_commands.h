@@ -13,7 +13,9 @@
 //   status  version, pid, uptime, device, connection and session counts
 //   stats   per device: requests by op, errors by errno, bytes, latency
 //           percentiles per op, one counter per limit
-//   reload  re-read the manifests: added, removed, restarted, unchanged
+//   reload  re-read the manifests: added, removed, restarted, unchanged;
+//           answered when the reload finished (the plugins' create() and
+//           destroy() run off the loop, each within lifecycle_timeout_ms)
 //   help    the commands
 //
 // Owned by the ControlServer; loop thread only.
@@ -35,15 +37,21 @@ struct ReloadOutcome {
   std::vector<std::string> errors;  // every problem, one sentence each
   bool rejected = false;            // the manifests had errors: nothing changed
 };
-using ReloadFn = std::function<ReloadOutcome()>;
+// Starts a reload; calls its argument with the outcome, on the loop thread,
+// once the reload finished (possibly before returning).
+using ReloadFn = std::function<void(std::function<void(const ReloadOutcome&)>)>;
 
 class ControlCommands {
  public:
   ControlCommands(Host& host, ReloadFn reload);
 
-  // The answer to one request line (without its newline), as one line of
-  // JSON ending in '\n'. Never throws.
-  std::string answer(const std::string& line);
+  // Gets the answer to one request line (without its newline), as one line
+  // of JSON ending in '\n': called before answer() returns for every
+  // command but reload, whose answer comes when the reload finished. It
+  // must not refer to this object (the server may be gone by then).
+  using Reply = std::function<void(std::string)>;
+  // Never throws.
+  void answer(const std::string& line, Reply reply);
 
   // The answer for a request that could not be read as a line at all (too
   // long): {"ok": false, "error": message}.

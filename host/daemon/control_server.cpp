@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <string_view>
 #include <vector>
 
@@ -11,19 +12,25 @@ namespace bentos::daemon {
 
 // One control connection: splits what it reads into lines, answers each in
 // order, and closes when the client has closed its side and every answer
-// is written (or at once on an error).
+// is written (or at once on an error). An answer may come later (reload):
+// the lines after it wait, unread by the commands, so answers keep the
+// order of their requests and a later request sees the reload's result.
 //
 // Self-owned: freed by libuv's close callback. `server_` is cleared when the
-// server goes away first (shutdown); nothing is answered after that.
+// server goes away first (shutdown); nothing is answered after that. A
+// deferred answer reaches the client through `self_`, cleared on close, so
+// an answer for a client that went away is dropped.
 class ControlServer::Client {
  public:
-  Client(ControlServer* server, net::StreamStorage* stream) : server_(server), stream_(stream) {
+  Client(ControlServer* server, net::StreamStorage* stream)
+      : server_(server), stream_(stream), self_(std::make_shared<Client*>(this)) {
     stream_->stream.data = this;
   }
 
   void start() {
     last_active_ms_ = uv_now(stream_->stream.loop);
-    if (uv_read_start(&stream_->stream, on_alloc, on_read) != 0) close();
+    if (uv_read_start(&stream_->stream, on_alloc, on_read) != 0) return close();
+    reading_ = true;
   }
 
   // Over the client limit: one error line, then closed once it is written.
@@ -36,7 +43,9 @@ class ControlServer::Client {
   void expire() { close(); }
 
   // Sent nothing and waits for nothing since `since_ms` (uv_now time).
-  bool idle_since(uint64_t since_ms) const { return unsent_ == 0 && last_active_ms_ <= since_ms; }
+  bool idle_since(uint64_t since_ms) const {
+    return unsent_ == 0 && !awaiting_ && pending_.empty() && last_active_ms_ <= since_ms;
+  }
 
   // The server is going away: stop answering and close.
   void detach() {
@@ -51,6 +60,15 @@ class ControlServer::Client {
     std::string data;
     Client* client;
   };
+  // A line read and not yet handled: a request, or the answer for one
+  // that was too long (it keeps its place in the order).
+  struct Pending {
+    std::string text;
+    bool is_answer = false;
+  };
+  // Requests read ahead of a deferred answer beyond this much stop the
+  // reading until it comes.
+  static constexpr size_t kMaxPendingBytes = 4 * kMaxLineBytes;
 
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* b) {
     auto* self = static_cast<Client*>(h->data);
@@ -71,7 +89,8 @@ class ControlServer::Client {
     self->unsent_ -= w->data.size();
     self->last_active_ms_ = uv_now(req->handle->loop);
     delete w;
-    if (status < 0 || (self->peer_done_ && self->unsent_ == 0)) self->close();
+    if (status < 0) return self->close();
+    self->close_if_finished();
   }
 
   void consume(const char* data, size_t n) {
@@ -80,38 +99,83 @@ class ControlServer::Client {
       const size_t take = nl ? static_cast<size_t>(nl - data) : n;
       if (!skipping_ && line_.size() + take > kMaxLineBytes) {
         // Nothing in it can be trusted to be a whole request: skip to its end.
-        reply(ControlCommands::error_answer("request line longer than " + std::to_string(kMaxLineBytes) +
-                                            " bytes; skipped"));
+        queue(ControlCommands::error_answer("request line longer than " + std::to_string(kMaxLineBytes) +
+                                            " bytes; skipped"),
+              /*is_answer=*/true);
         line_.clear();
         skipping_ = true;
       }
       if (!skipping_) line_.append(data, take);
-      if (!nl) return;
-      if (!skipping_) handle_line();
+      if (!nl) break;
+      if (!skipping_) queue(std::move(line_), /*is_answer=*/false);
       skipping_ = false;
       line_.clear();
       data = nl + 1;
       n -= take + 1;
     }
+    handle_pending();
   }
 
   // EOF: a last line without its newline is still a request.
   void peer_finished() {
-    if (!skipping_ && !line_.empty()) handle_line();
+    if (!skipping_ && !line_.empty()) queue(std::move(line_), /*is_answer=*/false);
     line_.clear();
     peer_done_ = true;
-    uv_read_stop(&stream_->stream);
-    if (unsent_ == 0) close();
+    handle_pending();
   }
 
-  void handle_line() {
+  void queue(std::string text, bool is_answer) {
+    pending_bytes_ += text.size();
+    pending_.push_back(Pending{std::move(text), is_answer});
+  }
+
+  // Handles the lines read, in order, until one waits for a deferred answer.
+  void handle_pending() {
+    if (handling_) return;  // an answer given inside answer() lands here
+    handling_ = true;
+    while (!awaiting_ && !closing_ && !pending_.empty()) {
+      Pending next = std::move(pending_.front());
+      pending_.pop_front();
+      pending_bytes_ -= next.text.size();
+      if (next.is_answer) reply(std::move(next.text));
+      else handle_line(next.text);
+    }
+    handling_ = false;
+    update_reading();
+    close_if_finished();
+  }
+
+  void handle_line(const std::string& text) {
     if (!server_) return;
-    std::string_view line = line_;
+    std::string_view line = text;
     const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
     while (!line.empty() && blank(line.front())) line.remove_prefix(1);
     while (!line.empty() && blank(line.back())) line.remove_suffix(1);
     if (line.empty()) return;  // a blank line is not a request
-    reply(server_->commands_.answer(std::string(line)));
+    awaiting_ = true;
+    server_->commands_.answer(std::string(line), [self = self_](std::string answer) {
+      if (Client* client = *self) client->answered(std::move(answer));
+    });
+  }
+
+  void answered(std::string answer) {
+    awaiting_ = false;
+    reply(std::move(answer));
+    handle_pending();  // a no-op when answered inside answer(): the loop there goes on
+  }
+
+  // Reads while it has room for more lines and the client may send them.
+  void update_reading() {
+    if (closing_) return;
+    const bool want = !peer_done_ && pending_bytes_ < kMaxPendingBytes;
+    if (want == reading_) return;
+    if (want && uv_read_start(&stream_->stream, on_alloc, on_read) != 0) return close();
+    if (!want) uv_read_stop(&stream_->stream);
+    reading_ = want;
+  }
+
+  void close_if_finished() {
+    if (peer_done_ && unsent_ == 0 && !awaiting_ && pending_.empty()) close();
   }
 
   void reply(std::string answer) {
@@ -135,6 +199,7 @@ class ControlServer::Client {
   void close() {
     if (closing_) return;
     closing_ = true;
+    *self_ = nullptr;  // a deferred answer still to come is dropped
     if (server_) server_->clients_.erase(this);
     uv_read_stop(&stream_->stream);
     // Writes still queued are called back (cancelled) before this runs.
@@ -147,10 +212,16 @@ class ControlServer::Client {
 
   ControlServer* server_;
   net::StreamStorage* stream_;
+  std::shared_ptr<Client*> self_;  // what deferred answers reach it through
   std::string line_;        // the request line read so far
+  std::deque<Pending> pending_;  // lines read, not handled yet
+  size_t pending_bytes_ = 0;
   bool skipping_ = false;   // inside an over-long line: dropped up to its newline
   bool peer_done_ = false;  // the client closed its side
   bool closing_ = false;
+  bool reading_ = false;    // uv_read_start is in effect
+  bool awaiting_ = false;   // a request's answer is still to come
+  bool handling_ = false;   // inside handle_pending()
   size_t unsent_ = 0;       // answer bytes queued and not yet written
   uint64_t last_active_ms_ = 0;  // uv_now() of the last read or written answer
   char buf_[4096];

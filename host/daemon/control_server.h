@@ -1,9 +1,11 @@
 // The operator's control socket (--control-socket): a Unix socket, mode
 // 0660, where each line a client sends is one request and gets one line of
 // JSON back (the protocol is control_commands.h). A client may send many
-// requests on one connection; it is served until it closes. Blank lines
-// are ignored; a line longer than kMaxLineBytes is answered with an error
-// and skipped. Limits bounds how many clients it serves and how long an
+// requests on one connection; it is served until it closes. Answers keep
+// the order of their requests: a reload is answered when it is done, and
+// the lines a client sent after it wait until then (reading pauses beyond
+// 256 KiB of them). Blank lines are ignored; a line longer than
+// kMaxLineBytes is answered with an error and skipped. Limits bounds how many clients it serves and how long an
 // idle one may stay.
 //
 // Owned by main(); loop thread only.

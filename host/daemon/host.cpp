@@ -2,8 +2,7 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-
+#include "daemon/reload_run.h"
 #include "plugin/trust.h"
 #include "util/log.h"
 
@@ -14,28 +13,38 @@ Host::Host(uv_loop_t* loop, Settings settings)
 
 Host::~Host() { stop(); }
 
+std::shared_ptr<plugin::PluginLibrary> Host::library_for(const config::DeviceSpec& spec,
+                                                         const std::string& plugin_path, std::string& error) {
+  std::shared_ptr<plugin::PluginLibrary>& library = libraries_[plugin_path];
+  // A file replaced on disk is loaded afresh even while instances of the
+  // old copy live on (a reload destroys them off the loop, possibly after
+  // another device already wants the new file).
+  if (library && library->file_replaced()) library.reset();
+  if (library) return library;
+  std::string untrusted;
+  if (!plugin::plugin_file_trusted(plugin_path, ::geteuid(), untrusted)) {
+    if (!allow_insecure_plugins_) {
+      libraries_.erase(plugin_path);
+      error = "device '" + spec.name + "': plugin " + plugin_path + ": refusing to load it: " + untrusted +
+              "; or, for a development tree only, start the host with --allow-insecure-plugins";
+      return nullptr;
+    }
+    log::warn(spec.name, "plugin " + plugin_path + " is insecure: " + untrusted +
+                             "; loading it anyway (--allow-insecure-plugins)");
+  }
+  library = plugin::PluginLibrary::load(plugin_path, error);
+  if (!library) {
+    libraries_.erase(plugin_path);
+    error = "device '" + spec.name + "': " + error;
+    return nullptr;
+  }
+  return library;
+}
+
 bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_path, bool listen,
                       std::string& error) {
-  std::shared_ptr<plugin::PluginLibrary>& library = libraries_[plugin_path];
-  if (!library) {
-    std::string untrusted;
-    if (!plugin::plugin_file_trusted(plugin_path, ::geteuid(), untrusted)) {
-      if (!allow_insecure_plugins_) {
-        libraries_.erase(plugin_path);
-        error = "device '" + spec.name + "': plugin " + plugin_path + ": refusing to load it: " + untrusted +
-                "; or, for a development tree only, start the host with --allow-insecure-plugins";
-        return false;
-      }
-      log::warn(spec.name, "plugin " + plugin_path + " is insecure: " + untrusted +
-                               "; loading it anyway (--allow-insecure-plugins)");
-    }
-    library = plugin::PluginLibrary::load(plugin_path, error);
-    if (!library) {
-      libraries_.erase(plugin_path);
-      error = "device '" + spec.name + "': " + error;
-      return false;
-    }
-  }
+  auto library = library_for(spec, plugin_path, error);
+  if (!library) return false;
   auto device = std::make_unique<session::Device>(context_, spec, library);
   if (!device->start(listen, error)) return false;
   devices_.push_back(std::move(device));
@@ -43,39 +52,34 @@ bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_
   return true;
 }
 
-Host::ReloadReport Host::reload(const std::vector<DeviceConfig>& wanted) {
-  ReloadReport report;
-  std::map<std::string, const DeviceConfig*> by_name;
-  for (const auto& w : wanted) by_name[w.spec.name] = &w;
-  // Stop what is gone or changed first, so a changed device can rebind its socket.
-  std::vector<const DeviceConfig*> to_start;
-  for (auto it = devices_.begin(); it != devices_.end();) {
-    const std::string name = (*it)->name();
-    auto found = by_name.find(name);
-    if (found != by_name.end() && found->second->spec == (*it)->spec() &&
-        found->second->plugin_path == plugin_paths_[name] && !(*it)->library().file_replaced()) {
-      report.unchanged.push_back(name);
-      by_name.erase(found);
-      ++it;
-      continue;
-    }
-    (found == by_name.end() ? report.removed : report.restarted).push_back(name);
+bool Host::adopt(const DeviceConfig& config, std::shared_ptr<plugin::PluginLibrary> library,
+                 std::unique_ptr<plugin::PluginInstance>& instance, std::string& error) {
+  auto device = std::make_unique<session::Device>(context_, config.spec, std::move(library));
+  if (!device->start_with(std::move(instance), /*listen=*/true, error)) {
+    instance = device->stop_serving();
+    return false;
+  }
+  devices_.push_back(std::move(device));
+  plugin_paths_[config.spec.name] = config.plugin_path;
+  return true;
+}
+
+std::unique_ptr<plugin::PluginInstance> Host::take_down(const std::string& name) {
+  for (auto it = devices_.begin(); it != devices_.end(); ++it) {
+    if ((*it)->name() != name) continue;
+    auto instance = (*it)->stop_serving();  // connections close, sessions end
+    devices_.erase(it);
     plugin_paths_.erase(name);
-    it = devices_.erase(it);  // stops it: connections close, sessions end
+    return instance;
   }
-  release_unused_libraries();
-  for (const auto& w : wanted) {
-    if (!by_name.count(w.spec.name)) continue;
-    const bool restarted =
-        std::find(report.restarted.begin(), report.restarted.end(), w.spec.name) != report.restarted.end();
-    std::string error;
-    if (!add_device(w.spec, w.plugin_path, /*listen=*/true, error)) {
-      report.errors.push_back(error);
-      continue;
-    }
-    if (!restarted) report.added.push_back(w.spec.name);
-  }
-  return report;
+  return nullptr;
+}
+
+bool Host::reload(const std::vector<DeviceConfig>& wanted, std::chrono::milliseconds bound, ReloadDone done) {
+  if (reload_ || stopped_) return false;
+  reload_ = std::make_unique<ReloadRun>(*this, bound, std::move(done));
+  reload_->start(wanted);
+  return true;
 }
 
 void Host::release_unused_libraries() {
@@ -88,6 +92,10 @@ void Host::release_unused_libraries() {
 void Host::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // A reload in flight stops waiting: its lifecycle threads finish on their
+  // own (main() lets them, within the shutdown bound).
+  if (reload_) reload_->cancel();
+  reload_.reset();
   // Devices go in reverse order of creation; each destroys its instance
   // before the libraries it uses are unloaded below.
   while (!devices_.empty()) {

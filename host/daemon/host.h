@@ -3,11 +3,15 @@
 // plugin files (one load per file, shared by its devices) and the devices.
 // Nothing here is global, so tests can build a Host in process.
 //
-// Owned by main() (or a test); loop thread only.
+// Owned by main() (or a test); loop thread only. A reload runs plugin
+// create() and destroy() on lifecycle threads (plugin/lifecycle.h) while
+// the loop goes on serving; see daemon/reload_run.h.
 #pragma once
 
 #include <uv.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +24,8 @@
 #include "session/host_context.h"
 
 namespace bentos::daemon {
+
+class ReloadRun;
 
 class Host {
  public:
@@ -53,13 +59,25 @@ class Host {
   };
   struct ReloadReport {
     std::vector<std::string> added, removed, restarted, unchanged;
-    std::vector<std::string> errors;  // devices that could not start
+    // Devices that could not start, and plugin create()/destroy() calls
+    // that did not finish within the bound.
+    std::vector<std::string> errors;
   };
+  using ReloadDone = std::function<void(ReloadReport)>;
   // Brings the running devices in line with `wanted`: devices that are
   // gone stop, new ones start, changed ones restart (their sessions end),
   // unchanged ones keep running untouched. A device whose plugin file was
   // replaced on disk counts as changed, and the new file is loaded.
-  ReloadReport reload(const std::vector<DeviceConfig>& wanted);
+  //
+  // Asynchronous: the sockets and sessions of the devices that go or
+  // change close at once, here; their plugins' destroy() and the new
+  // instances' create() run off the loop, each bounded by `bound` (one
+  // device's steps in order: destroy, then create), and `done` runs on the
+  // loop once every step finished or ran out of time (never inside
+  // reload(); never once stop() began). One reload at a time: false, and
+  // nothing done, while one runs.
+  bool reload(const std::vector<DeviceConfig>& wanted, std::chrono::milliseconds bound, ReloadDone done);
+  bool reloading() const { return reload_ != nullptr; }
 
   std::vector<session::Device*> devices();
   session::HostContext& context() { return context_; }
@@ -93,6 +111,20 @@ class Host {
   // Unloads the plugin files no device uses any more, so a file replaced
   // on disk is loaded afresh when its devices restart.
   void release_unused_libraries();
+
+  // For a reload (ReloadRun): the plugin file for a device, trusted and
+  // loaded (once per file, and afresh when it was replaced on disk)...
+  std::shared_ptr<plugin::PluginLibrary> library_for(const config::DeviceSpec& spec, const std::string& plugin_path,
+                                                     std::string& error);
+  // ...a device serving an instance whose create() ran off the loop; on
+  // failure the instance comes back in `instance` for its destroy()...
+  bool adopt(const DeviceConfig& config, std::shared_ptr<plugin::PluginLibrary> library,
+             std::unique_ptr<plugin::PluginInstance>& instance, std::string& error);
+  // ...and a running device taken down but for its plugin's destroy():
+  // its instance, to destroy off the loop.
+  std::unique_ptr<plugin::PluginInstance> take_down(const std::string& name);
+  friend class ReloadRun;
+  std::unique_ptr<ReloadRun> reload_;  // the reload in progress, if any
 
   bool stopped_ = false;
   std::shared_ptr<StopProgress> stop_progress_ = std::make_shared<StopProgress>();

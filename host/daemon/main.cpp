@@ -21,8 +21,10 @@
 #include "daemon/control_server.h"
 #include "daemon/host.h"
 #include "daemon/malloc_tuning.h"
+#include "daemon/reloader.h"
 #include "daemon/sd_notify.h"
 #include "net/endpoint.h"
+#include "plugin/lifecycle.h"
 #include "util/log.h"
 
 namespace {
@@ -103,42 +105,10 @@ std::vector<std::string> device_names(const std::vector<ResolvedDevice>& devices
   return names;
 }
 
-// Re-reads the manifests and applies them (SIGHUP, or `reload` on the
-// control socket). A configuration with errors changes nothing; a device
-// that cannot start is reported in the errors, as at startup, and the
-// others apply. `configured` becomes the devices the manifests now name.
-bentos::daemon::ControlServer::ReloadOutcome reload(const bentos::config::Options& options,
-                                                    bentos::daemon::Host& host,
-                                                    std::vector<std::string>& configured) {
-  bentos::daemon::ControlServer::ReloadOutcome out;
-  std::vector<ResolvedDevice> devices;
-  bentos::config::HostSettings settings;
-  if (!resolve_devices(options, devices, settings, &out.errors)) {
-    out.rejected = true;
-    bentos::log::error("", "reload: the configuration has errors; nothing changed");
-    return out;
-  }
-  configured = device_names(devices);
-  auto report = host.reload(devices);
-  const auto names = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& n : v) s += (s.empty() ? "" : ", ") + n;
-    return s.empty() ? std::string("none") : s;
-  };
-  bentos::log::info("", "reload: added " + names(report.added) + "; removed " + names(report.removed) +
-                            "; restarted " + names(report.restarted) + "; unchanged " + names(report.unchanged));
-  for (const auto& e : report.errors) bentos::log::error("", "reload: " + e);
-  out.added = std::move(report.added);
-  out.removed = std::move(report.removed);
-  out.restarted = std::move(report.restarted);
-  out.unchanged = std::move(report.unchanged);
-  out.errors = std::move(report.errors);
-  return out;
-}
-
 // Bounds shutdown: started when it begins, a thread that, unless finish()
 // comes first, logs which device was being stopped (a plugin's destroy or
-// a callback that hangs), removes the socket files and exits 0.
+// a callback that hangs, or a create/destroy a reload left running),
+// removes the socket files and exits 0.
 class ShutdownGuard {
  public:
   ~ShutdownGuard() { finish(); }
@@ -149,7 +119,9 @@ class ShutdownGuard {
     thread_ = std::thread([this, bound, progress = std::move(progress), files = std::move(socket_files)] {
       std::unique_lock<std::mutex> lock(mutex_);
       if (done_changed_.wait_for(lock, bound, [this] { return done_; })) return;
-      const std::string device = progress->get();
+      std::string device = progress->get();
+      // Past Host::stop(): a plugin hook a reload left running.
+      if (device.empty()) bentos::plugin::LifecycleJob::running(&device);
       const std::string seconds = std::to_string(bound.count() / 1000) + " s";
       if (device.empty()) {
         bentos::log::error("", "shutdown: did not finish within " + seconds + "; exiting anyway");
@@ -230,28 +202,25 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   ShutdownGuard guard;  // outlives the host: it may have to name a device the host is stopping
   auto host = std::make_unique<bentos::daemon::Host>(&loop, make_host_settings(options, settings));
   std::vector<std::string> configured = device_names(devices);
-  // A reload, framed for systemd: RELOADING=1 before, READY=1 after.
-  // It runs inside libuv callbacks (SIGHUP, the control socket), where an
-  // exception must not escape: it is reported like any reload error, and
-  // READY=1 always follows RELOADING=1.
-  const auto notified_reload = [&options, &host, &notifier, &configured] {
-    notifier.reloading();
-    bentos::daemon::ReloadOutcome outcome;
-    try {
-      outcome = reload(options, *host, configured);
-    } catch (const std::exception& e) {
-      bentos::log::error("", std::string("reload failed: ") + e.what());
-      outcome.errors.push_back(std::string("reload failed: ") + e.what());
-    }
-    notifier.ready(serving_status(*host, configured));
-    return outcome;
-  };
+  // Reloads (SIGHUP, the control socket), framed for systemd: RELOADING=1
+  // before, READY=1 when the reload is done.
+  bentos::daemon::Reloader reloader(
+      *host, {[&options](std::vector<ResolvedDevice>& out, bentos::config::HostSettings& now,
+                         std::vector<std::string>& problems) { return resolve_devices(options, out, now, &problems); },
+              [&notifier] { notifier.reloading(); },
+              [&notifier, &host, &configured](const std::vector<std::string>* now) {
+                if (now) configured = *now;
+                notifier.ready(serving_status(*host, configured));
+              }});
   // The control socket first: once a device socket accepts, it answers too.
   std::unique_ptr<bentos::daemon::ControlServer> control;
   if (!options.control_socket.empty()) {
     std::string error;
-    control = bentos::daemon::ControlServer::open(*host, options.control_socket, error,
-                                                  notified_reload);
+    control = bentos::daemon::ControlServer::open(
+        *host, options.control_socket, error,
+        [&reloader](std::function<void(const bentos::daemon::ReloadOutcome&)> answer) {
+          reloader.request(std::move(answer));
+        });
     if (!control && options.control_socket_is_default) {
       // A development run without /run/bentos: serve the devices anyway.
       bentos::log::warn("", error + "; going on without a control socket (--control-socket PATH or none)");
@@ -274,7 +243,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   signals.on_signal = [&](int signum) {
     if (signum == SIGHUP) {
       bentos::log::info("", "received SIGHUP; reloading the manifests");
-      notified_reload();
+      reloader.request({});
       return;
     }
     bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
@@ -282,6 +251,9 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
     notifier.stop_watchdog();
     guard.start(kShutdownBound, host->stop_progress(), socket_files(*host, options.control_socket));
     control.reset();
+    // A reload in flight is abandoned: nobody is answered any more, and the
+    // plugin hooks it runs finish on their threads (waited for below).
+    reloader.stop();
     host->stop();
     close_signals();
   };
@@ -332,6 +304,10 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   host.reset();
   uv_run(&loop, UV_RUN_DEFAULT);  // let the last close callbacks run
   uv_loop_close(&loop);
+  // A plugin create() or destroy() a reload left running (in flight at
+  // SIGTERM, or given up on earlier) may finish within the shutdown bound;
+  // the guard names it and exits if it does not.
+  bentos::plugin::LifecycleJob::wait_until_none_running();
   guard.finish();
   return 0;
 }

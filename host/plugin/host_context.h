@@ -1,13 +1,15 @@
 // The host side of a bentos_host handle: what a plugin instance may reach
 // through the services (its device name, the loop, the inbox, its timers).
 //
-// Owned by PluginInstance. `device` and `inbox` are set before create and
-// never change, so any thread may read them; `timers` is loop-thread only.
+// Owned by PluginInstance. `device`, `inbox`, `loop_thread` and `gate` are
+// set before create and never change, so any thread may read them; `timers`
+// is loop-thread only.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "bentos/driver.h"
 #include "plugin/guard.h"
@@ -59,6 +62,45 @@ class TimerSet {
   std::unordered_set<uint64_t> stopped_early_;
 };
 
+// Whether the tasks an instance posted (post(), and timer starts or stops
+// asked for off the loop) may run. Before the instance is open they are
+// held, so a create() running off the loop (a reload) never has its timer
+// fire or its task run before it returned; once it is open they run; once
+// it is closed (destroy() begins, or the host gave up on a create()) they
+// are dropped.
+//
+// Shared by the instance and the tasks in the inbox. alive() is any-thread;
+// run(), open() and close() are loop-thread only.
+class TaskGate {
+ public:
+  bool alive() const { return state_.load() != State::closed; }
+  // Runs `task` now, holds it until open(), or drops it once closed.
+  void run(std::function<void()> task) {
+    if (state_.load() == State::open) return task();
+    if (state_.load() == State::held) held_.push_back(std::move(task));
+  }
+  void open() {
+    if (state_.load() != State::held) return;
+    state_.store(State::open);
+    // A held task may post more; those queue in the inbox behind these.
+    auto held = std::move(held_);
+    held_.clear();
+    for (auto& task : held) {
+      if (state_.load() != State::open) break;  // a task may have ended the instance
+      task();
+    }
+  }
+  void close() {
+    state_.store(State::closed);
+    held_.clear();
+  }
+
+ private:
+  enum class State { held, open, closed };
+  std::atomic<State> state_{State::held};
+  std::vector<std::function<void()>> held_;  // loop thread
+};
+
 }  // namespace bentos::plugin
 
 struct bentos_host {
@@ -69,9 +111,10 @@ struct bentos_host {
   // Every call into this instance's plugin code runs behind it (guard.h).
   std::shared_ptr<bentos::plugin::PluginGuard> guard;
   std::thread::id loop_thread;  // services called elsewhere post to the loop
-  // False once destroy() begins: posted tasks and timers queued for this
-  // instance must not run into a destroyed plugin.
-  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  // Posted tasks and timer starts wait for create() to return and are
+  // dropped once destroy() begins: nothing may run into a plugin that is
+  // not there.
+  std::shared_ptr<bentos::plugin::TaskGate> gate = std::make_shared<bentos::plugin::TaskGate>();
   // P3: where emit() goes. Set by the event-stream driver on the loop
   // thread, read by emit() from any thread, hence the mutex.
   std::mutex emit_mutex;

@@ -67,12 +67,17 @@ void LoopInbox::run_draining() {
 }
 
 void LoopInbox::close() {
+  // Dropped tasks are destroyed outside the lock: one may own a plugin
+  // instance (a create that finished during a reload) whose destroy()
+  // joins a plugin thread that is itself blocked in post().
+  std::vector<Task> dropped;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (closed_) return;
     closed_ = true;
-    queue_.clear();
+    dropped.swap(queue_);
   }
+  dropped.clear();
   local_.clear();
   async_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(async_),

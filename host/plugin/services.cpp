@@ -156,22 +156,21 @@ int32_t svc_end(bentos_stream* stream, int32_t negative_errno) {
 }
 
 // Runs `task` on the loop thread for `host`: now when already there, else
-// through the inbox (dropped if the instance is destroyed by then).
+// through the inbox and the instance's gate (held until its create()
+// returned, dropped once its destroy() began).
 bool on_loop(bentos_host* host, std::function<void()> task) {
   if (std::this_thread::get_id() == host->loop_thread) {
     task();
     return true;
   }
-  return host->inbox->post([alive = host->alive, task = std::move(task)] {
-    if (alive->load()) task();
-  });
+  return host->inbox->post([gate = host->gate, task = std::move(task)]() mutable { gate->run(std::move(task)); });
 }
 
 // any thread. Always queued, even on the loop thread: "soon", not "now".
 int32_t svc_post(bentos_host* host, bentos_task_fn fn, void* arg) {
   if (!host || !fn) return -EINVAL;
-  return host->inbox->post([alive = host->alive, guard = host->guard, fn, arg] {
-           if (alive->load()) guard->run("a post() task", [&] { fn(arg); });
+  return host->inbox->post([gate = host->gate, guard = host->guard, fn, arg] {
+           gate->run([guard, fn, arg] { guard->run("a post() task", [&] { fn(arg); }); });
          })
              ? 0
              : -ESHUTDOWN;

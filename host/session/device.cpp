@@ -32,9 +32,14 @@ size_t Device::session_count() const {
 }
 
 bool Device::start(bool listen, std::string& error) {
-  instance_ = plugin::PluginInstance::create(library_, spec_.name, spec_.config_json, host_.loop(), host_.inbox(),
-                                             error);
-  if (!instance_) return false;
+  auto instance = plugin::PluginInstance::create(library_, spec_.name, spec_.config_json, host_.loop(),
+                                                 host_.inbox(), error);
+  if (!instance) return false;
+  return start_with(std::move(instance), listen, error);
+}
+
+bool Device::start_with(std::unique_ptr<plugin::PluginInstance> instance, bool listen, std::string& error) {
+  instance_ = std::move(instance);
   calls_ = std::make_shared<CallTracker>(host_.loop(), host_.inbox(), spec_.name, spec_.limits.request_timeout_ms);
   // Blocking plugins run on host workers: asked for by the manifest
   // ("threads": N or "executor": "worker") or by the plugin's own hint.
@@ -55,7 +60,10 @@ bool Device::start(bool listen, std::string& error) {
     case patterns::Pattern::event_stream: driver_ = std::make_unique<EventStreamDriver>(ctx); break;
     case patterns::Pattern::configured_stream: driver_ = std::make_unique<ConfiguredStreamDriver>(ctx); break;
   }
-  if (!listen) return true;
+  if (!listen) {
+    instance_->open();
+    return true;
+  }
   net::Endpoint endpoint;
   if (!net::parse_endpoint(spec_.socket, endpoint, error)) {
     error = "device '" + spec_.name + "': " + error;
@@ -71,10 +79,18 @@ bool Device::start(bool listen, std::string& error) {
     error = "device '" + spec_.name + "': " + error;
     return false;
   }
+  // Last: what the plugin posted or started from create() may emit or
+  // push, and runs once the driver that takes it is there.
+  instance_->open();
   return true;
 }
 
 void Device::stop() {
+  auto instance = stop_serving();
+  instance.reset();  // its destroy(), here on the loop thread
+}
+
+std::unique_ptr<plugin::PluginInstance> Device::stop_serving() {
   listener_.reset();
   // Closing a connection ends its sessions through on_link_closed.
   while (!links_.empty()) {
@@ -87,7 +103,8 @@ void Device::stop() {
   if (calls_) calls_->close();
   driver_.reset();
   executor_.reset();
-  instance_.reset();
+  if (instance_) instance_->begin_destroy();
+  return std::move(instance_);
 }
 
 bool Device::peer_allowed(net::StreamStorage* client, std::string& why) const {

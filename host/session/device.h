@@ -33,11 +33,20 @@ class Device {
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
 
-  // Creates the plugin instance; then, if `listen`, opens the socket.
+  // Creates the plugin instance (its create() runs here, on the loop
+  // thread: startup and --check); then start_with() it.
   bool start(bool listen, std::string& error);
+  // Serves an instance whose create() already ran (off the loop, during a
+  // reload): opens it, builds the executor and driver, then, if `listen`,
+  // opens the socket.
+  bool start_with(std::unique_ptr<plugin::PluginInstance> instance, bool listen, std::string& error);
   // Closes the socket and every connection (ending their sessions), then
   // destroys the plugin instance.
   void stop();
+  // Everything stop() does except the plugin's destroy(): the instance is
+  // handed back, its host side ended (begin_destroy), for its destroy() to
+  // run off the loop. nullptr when there is none.
+  std::unique_ptr<plugin::PluginInstance> stop_serving();
 
   const config::DeviceSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }
