@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -117,6 +118,10 @@ class Background {
   // Sends `signo`, reads the rest of the output and returns the exit
   // status: the exit code, or -1 if it was killed by a signal or hung.
   int stop_with(int signo, int timeout_ms = 5000) {
+    // A child still starting (slow under sanitizers on a busy machine) may
+    // not have installed its handler yet, and would die of the signal
+    // instead of handling it: wait until /proc says it catches it.
+    wait_until_caught(signo, timeout_ms);
     ::kill(pid_, signo);
     read_until("\x01never", timeout_ms);  // to EOF
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -134,6 +139,21 @@ class Background {
   const std::string& output() const { return output_; }
 
  private:
+  // Polls the SigCgt mask of /proc/PID/status for `signo`.
+  void wait_until_caught(int signo, int timeout_ms) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+      std::string line;
+      while (std::getline(status, line)) {
+        if (line.rfind("SigCgt:", 0) != 0) continue;
+        const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+        if (mask & (1ull << (signo - 1))) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
   pid_t pid_ = -1;
   int fd_ = -1;
   bool eof_ = false;
