@@ -196,6 +196,9 @@ Json reload_answer(const ReloadOutcome& r) {
   out["restarted"] = r.restarted;
   out["unchanged"] = r.unchanged;
   out["errors"] = r.errors;
+  // Said outright, so a tool need not read it from the error's wording:
+  // the devices all still serve their old configuration.
+  out["rejected"] = r.rejected;
   return out;
 }
 

@@ -90,11 +90,17 @@ TEST_CASE("reload with a broken manifest changes nothing and says so") {
   CHECK(report["errors"][0].get<std::string>().find("max_evnts") != std::string::npos);
   CHECK(report["added"].empty());
   CHECK(report["removed"].empty());
+  CHECK(report["rejected"] == true);
   CHECK(d.wait_for_log("max_evnts"));
   // Without --json: the error on stderr, exit 1.
   std::string out;
   CHECK(run_program({bentosctl_path(), "reload", "--control-socket", d.control_socket()}, out) == 1);
   CHECK_MESSAGE(out.find("bentosctl: reload: the manifests have errors; nothing changed") != std::string::npos, out);
+  // Plainly, not a table of empty columns ending in "unchanged -".
+  CHECK_MESSAGE(out.find("reload rejected: the manifests have errors; nothing changed, every device keeps serving "
+                         "its old configuration") != std::string::npos,
+                out);
+  CHECK_MESSAGE(out.find("unchanged") == std::string::npos, out);
   auto kv = d.connect("kv");
   REQUIRE(kv);
   CHECK(outcome(kv->open(1, 2)) == "opened");

@@ -169,6 +169,13 @@ void print_stats(const json& answer) {
 }
 
 void print_reload(const json& answer) {
+  if (answer.value("rejected", false)) {
+    // Nothing was applied: a table of empty columns would read as "all
+    // devices unchanged" when the point is that the manifests are broken.
+    std::cout << "reload rejected: the manifests have errors; nothing changed, every device keeps serving "
+                 "its old configuration\n";
+    return;
+  }
   Table t({"added", joined(answer.value("added", json::array()))}, {false, false});
   t.add({"removed", joined(answer.value("removed", json::array()))});
   t.add({"restarted", joined(answer.value("restarted", json::array()))});
