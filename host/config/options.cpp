@@ -81,6 +81,11 @@ std::string apply_check(const std::string&, State& state) {
   return "";
 }
 
+std::string apply_dump(const std::string&, State& state) {
+  state.options.dump = true;
+  return "";
+}
+
 std::string apply_allow_insecure_plugins(const std::string&, State& state) {
   state.options.allow_insecure_plugins = true;
   return "";
@@ -103,6 +108,8 @@ const OptionRule kOptions[] = {
     {"--control-socket", "PATH", apply_control_socket},
     {"--log-level", "LEVEL", apply_log_level},
     {"--check", "", apply_check},
+    {"-t", "", apply_check},
+    {"--dump", "", apply_dump},
     {"--allow-insecure-plugins", "", apply_allow_insecure_plugins},
     {"--version", "", apply_version},
     {"--help", "", apply_help},
@@ -180,6 +187,9 @@ ParseOutcome parse_unguarded(int argc, const char* const* argv, const std::strin
     else if (!options_ended && arg.size() > 1 && arg[0] == '-') outcome.error = parse_option(argc, argv, i, state);
     else outcome.error = "unexpected argument '" + arg + "': this program takes options only";
   }
+  if (outcome.error.empty() && state.options.dump && !state.options.check) {
+    outcome.error = "option '--dump' goes with --check (or -t): bentos-driver-host --check --dump";
+  }
   apply_defaults(state, sysconfdir, packaged_plugin_dir);
   outcome.options = std::move(state.options);
   return outcome;
@@ -227,17 +237,24 @@ std::string usage_text(const std::string& program, const std::string& sysconfdir
          "                         load plugin files even when they or their folders\n"
          "                         are writable by others or owned by another user\n"
          "                         (development only)\n"
-         "  --check                check the manifests and load the plugins without\n"
-         "                         serving; exit 0 when all is well, 1 otherwise\n"
+         "  -t, --check            check the manifests and load the plugins without\n"
+         "                         serving; exit 0 when all is well, 78 (EX_CONFIG)\n"
+         "                         otherwise\n"
+         "  --dump                 with --check: print the effective configuration\n"
+         "                         (every manifest merged, every default filled in) as\n"
+         "                         JSON on standard output\n"
          "  --version              print the version and exit\n"
          "  -h, --help             print this help and exit\n"
          "\n"
          "An option's value may also be attached: --config=PATH. A command-line error\n"
-         "exits with status 2.\n"
+         "exits with status 2; a configuration error (manifests that do not load) with\n"
+         "78 (EX_CONFIG), so a service manager does not restart into it.\n"
          "\n"
          "Examples:\n"
          "  " + program + " --check\n"
          "      check the installed configuration, as after editing " + etc + "\n"
+         "  " + program + " -t --dump\n"
+         "      check it and print what the host would run, defaults included\n"
          "  " + program + " --config ./devices.json --plugin-dir ./build/plugins \\\n"
          "      --socket-dir /tmp/bentos --log-level debug\n"
          "      run a development manifest against freshly built plugins\n"

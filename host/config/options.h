@@ -30,6 +30,7 @@ struct Options {
   bool allow_insecure_plugins = false;
   log::Level log_level = log::Level::info;
   bool check = false;
+  bool dump = false;  // with check: print the effective configuration (--dump)
   bool show_version = false;
   bool show_help = false;
 };

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <filesystem>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "build_config.h"
 #include "config/manifest.h"
 #include "config/options.h"
+#include "daemon/config_dump.h"
 #include "daemon/control_server.h"
 #include "daemon/host.h"
 #include "daemon/malloc_tuning.h"
@@ -32,6 +34,10 @@ namespace {
 using bentos::config::DeviceSpec;
 
 using ResolvedDevice = bentos::daemon::Host::DeviceConfig;
+
+// sysexits.h's EX_CONFIG: the configuration is wrong, so restarting into
+// it cannot help (the units say RestartPreventExitStatus=78).
+constexpr int kExitConfig = 78;
 
 // Manifests -> devices with their plugin files found; false after printing
 // every problem (also added to `problems`, when given).
@@ -73,6 +79,9 @@ int run_check(const bentos::config::Options& options, const std::vector<Resolved
   uv_loop_t loop;
   uv_loop_init(&loop);
   int failures = manifests_ok ? 0 : 1;
+  // With --dump, standard output carries only the JSON document.
+  FILE* report = options.dump ? stderr : stdout;
+  std::map<std::string, bentos::patterns::Pattern> patterns;
   {
     bentos::daemon::Host host(&loop, make_host_settings(options, manifests));
     for (const auto& d : devices) {
@@ -82,14 +91,17 @@ int run_check(const bentos::config::Options& options, const std::vector<Resolved
         ++failures;
         continue;
       }
-      std::printf("ok: device '%s': plugin %s, config accepted\n", d.spec.name.c_str(), d.plugin_path.c_str());
+      std::fprintf(report, "ok: device '%s': plugin %s, config accepted\n", d.spec.name.c_str(),
+                   d.plugin_path.c_str());
     }
+    for (auto* device : host.devices()) patterns[device->name()] = device->library().pattern();
     host.stop();
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  if (failures == 0) std::printf("configuration ok: %zu device(s)\n", devices.size());
-  return failures == 0 ? 0 : 1;
+  if (options.dump) std::fputs(bentos::daemon::dump_effective_config(options, manifests, devices, patterns).c_str(), stdout);
+  if (failures == 0) std::fprintf(report, "configuration ok: %zu device(s)\n", devices.size());
+  return failures == 0 ? 0 : kExitConfig;
 }
 
 struct Signals {
@@ -339,7 +351,7 @@ int main(int argc, char** argv) {
   if (options.check) return run_check(options, devices, host_settings, manifests_ok);
   if (!manifests_ok) {
     bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
-    return 1;
+    return kExitConfig;
   }
   return serve(options, devices, host_settings);
 }

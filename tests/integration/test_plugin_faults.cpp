@@ -95,7 +95,7 @@ TEST_CASE("--check still fails when one device's create() fails") {
   std::string out;
   const int status = run_once(
       {"--check", "--config", extra.dir + "/extra.json", "--plugin-dir", bentos::test::plugin_dir()}, out);
-  CHECK_MESSAGE(status == 1, out);
+  CHECK_MESSAGE(status == 78, out);  // EX_CONFIG
   CHECK(out.find("ok: device 'kv'") != std::string::npos);
   CHECK(out.find("device 'broken'") != std::string::npos);
 }
@@ -185,7 +185,7 @@ TEST_CASE("a group-writable plugin file is refused and its device skipped, unles
     CHECK(log.find("start the host with --allow-insecure-plugins") != std::string::npos);
   }
   std::string out;
-  CHECK(run_once({"--check", "--config", extra.dir + "/extra.json"}, out) == 1);
+  CHECK(run_once({"--check", "--config", extra.dir + "/extra.json"}, out) == 78);
   CHECK(out.find("refusing to load it") != std::string::npos);
   {
     DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"}])",

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "bentos/driver.h"
 #include "daemon_runner.h"
 #include "plugin/library.h"
@@ -74,7 +76,7 @@ TEST_CASE("a good plugin loads; its descriptor and ops table are copied") {
   CHECK(lib->write_read_ops().struct_size == sizeof(bentos_write_read_ops));
 }
 
-TEST_CASE("--check reports each refused plugin and exits 1; a good configuration exits 0") {
+TEST_CASE("--check reports each refused plugin and exits 78 (EX_CONFIG); a good configuration exits 0") {
   const std::string dir = bentos::test::make_temp_dir("bentos-check");
   bentos::test::write_text(dir + "/bad.json", R"({"devices": [
     {"name": "major", "plugin": "abi_wrong_major.so"},
@@ -88,7 +90,7 @@ TEST_CASE("--check reports each refused plugin and exits 1; a good configuration
   for (const auto& a : bentos::test::trust_args()) dirs.push_back(a);  // a group-writable checkout
   auto args = dirs;
   args.insert(args.end(), {"--config", dir + "/bad.json", "--check"});
-  CHECK(bentos::test::run_daemon_once(args, out) == 1);
+  CHECK(bentos::test::run_daemon_once(args, out) == 78);
   CHECK(contains(out, "device 'major'"));
   CHECK(contains(out, "ABI 2.0"));
   CHECK(contains(out, "device 'minor'"));
@@ -112,10 +114,55 @@ TEST_CASE("the daemon refuses to start on a bad manifest, naming file, device an
   std::string out;
   CHECK(bentos::test::run_daemon_once({"--config", dir + "/devices.json", "--plugin-dir", bentos::test::plugin_dir(),
                                        "--socket-dir", dir + "/run"},
-                                      out) == 1);
+                                      out) == 78);  // EX_CONFIG: systemd does not restart into it
   CHECK(contains(out, dir + "/devices.json"));
   CHECK(contains(out, "device 'kv'"));
   CHECK(contains(out, "limits.max_events"));
+  bentos::test::remove_tree(dir);
+}
+
+TEST_CASE("-t is --check; --check --dump prints the merged configuration with every default filled in") {
+  const std::string dir = bentos::test::make_temp_dir("bentos-dump");
+  bentos::test::write_text(dir + "/a.json", R"({"host": {"max_connections": 77}, "devices": [
+    {"name": "kv", "plugin": "kv.so", "config": {"strict": true}}]})");
+  bentos::test::write_text(dir + "/b.json", R"({"devices": [
+    {"name": "echo", "plugin": "echo.so", "limits": {"max_buffered_bytes": 4096}},
+    {"name": "ticker", "plugin": "ticker.so"}]})");
+  std::vector<std::string> args = {"--plugin-dir", bentos::test::plugin_dir(), "--socket-dir", dir + "/run",
+                                   "--config", dir + "/a.json", "--config", dir + "/b.json"};
+  for (const auto& a : bentos::test::trust_args()) args.push_back(a);
+  std::string out;
+  auto check = args;
+  check.push_back("-t");
+  CHECK(bentos::test::run_daemon_once(check, out) == 0);
+  CHECK(contains(out, "configuration ok: 3 device(s)"));
+  auto dump = check;
+  dump.push_back("--dump");
+  CHECK(bentos::test::run_daemon_once(dump, out) == 0);
+  // run_daemon_once mixes stderr in: the document runs from the first '{'
+  // to the last '}'.
+  const size_t first = out.find('{'), last = out.rfind('}');
+  REQUIRE_MESSAGE(first < last, out);
+  const auto doc = nlohmann::json::parse(out.substr(first, last - first + 1), nullptr, false);
+  REQUIRE_MESSAGE(doc.is_object(), out);
+  CHECK(doc["host"]["max_connections"] == 77);
+  CHECK(doc["host"]["lifecycle_timeout_ms"] == 10000);
+  REQUIRE(doc["devices"].size() == 3);
+  const auto& kv = doc["devices"][0];
+  CHECK(kv["name"] == "kv");
+  CHECK(kv["pattern"] == "write_read");
+  CHECK(kv["socket"] == "unix://" + dir + "/run/kv.sock");
+  CHECK(kv["socket_mode"] == "0660");
+  CHECK(kv["limits"]["max_frame_bytes"] == 16777216);
+  CHECK(kv["limits"]["request_timeout_ms"] == 0);
+  CHECK(kv["config"]["strict"] == true);
+  CHECK(kv["from"] == dir + "/a.json");
+  CHECK(doc["devices"][1]["read_when_empty"] == "eof");  // P1's default, resolved
+  CHECK(doc["devices"][1]["limits"]["max_buffered_bytes"] == 4096);
+  CHECK(doc["devices"][2]["read_when_empty"] == "block");  // P3's
+  CHECK(doc["command_line"]["socket_dir"] == dir + "/run");
+  CHECK(bentos::test::run_daemon_once({"--dump"}, out) == 2);  // --dump alone is a usage error
+  CHECK(contains(out, "goes with --check"));
   bentos::test::remove_tree(dir);
 }
 
