@@ -152,7 +152,10 @@ void StreamedCall::on_complete(const HttpCompletion& completion) {
   }
   error->message = redact(error->message, core_->key.key);
   if (error->provider_code) error->provider_code = redact(*error->provider_code, core_->key.key);
-  if (retry_after_failure(*error)) return;
+  // A cancelled transfer that we did not abort ourselves (after an error
+  // event) was stopped by the engine's shutdown: nothing to retry then.
+  const bool engine_stopped = completion.error == HttpError::cancelled && !stream_failure_;
+  if (!engine_stopped && retry_after_failure(*error)) return;
   out_->fail(*error);
   over();
 }
