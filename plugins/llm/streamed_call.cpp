@@ -131,7 +131,7 @@ bool StreamedCall::retry_after_failure(const inference::provider_error& error) {
   if (!delay) return false;
   ++retries_;
   core_->host.log(bentos::log_level::info,
-                  "llm: " + std::string(inference::name(error.kind)) + " (" + error.message + "); retry " +
+                  std::string(inference::name(error.kind)) + " (" + error.message + "); retry " +
                       std::to_string(retries_) + " of " + std::to_string(core_->settings.max_retries) + " in " +
                       std::to_string(delay->count()) + " ms");
   launch(*delay);
