@@ -39,7 +39,7 @@ const char kUsage[] =
     "  p1-stream  echo, 64 KiB writes and reads pipelined: MB/s each way\n"
     "  p3-fanout  a bench-only device emitting at full speed to M listeners: events/s, drops\n"
     "  sessions   K idle kv sessions on one connection: host RSS per session\n"
-    "  startup    spawn to every socket accepting, the six example devices\n"
+    "  startup    spawn to every socket accepting, the seven example devices\n"
     "\n"
     "Options:\n"
     "  --json               one JSON object per line per metric:\n"

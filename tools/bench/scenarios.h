@@ -48,7 +48,7 @@ bool run_p3_fanout(const Options& opt, const Target& t, std::vector<Metric>& out
 bool run_sessions(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 bool run_startup(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 
-// The six example devices of config/devices.json, as a manifest.
+// The seven example devices of config/devices.json, as a manifest.
 std::string example_manifest(const std::string& extra_devices = {});
 std::vector<std::string> example_device_names();
 
