@@ -36,6 +36,10 @@ arch=$(dpkg --print-architecture)
 # group/other-writable, they pass the daemon's plugin ownership check.
 find "$root" -type f -name '*.so' -exec chmod 0644 {} +
 
+# Debian policy (12.1) wants manual pages compressed with gzip -9n (-n: no
+# name or time stamp, so the package is reproducible).
+[ ! -d "$root/usr/share/man" ] || find "$root/usr/share/man" -type f -name '*.[1-9]' -exec gzip -9n {} +
+
 # Debian policy wants a copyright file in every package's doc directory.
 # The license is project()'s in meson.build (meson 1.0's introspection
 # does not report it).

@@ -3,6 +3,8 @@
 #  - `systemd-analyze verify` on bentos-driver-host.service and on an
 #    instance of bentos-driver-host@.service; any message fails (verify
 #    exits 0 on warnings such as an unknown key, which are still mistakes);
+#  - every man: page in the units' Documentation= is in the tree (verify
+#    would ask `man`, which looks on this machine, not in ROOT);
 #  - `systemd-analyze security --offline=true`: prints the main unit's
 #    table and fails when either unit's overall exposure is above 2.5;
 #  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
@@ -52,7 +54,7 @@ sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host@.service"
 status=0
 echo "== systemd-analyze verify ($unit_dir) =="
 for unit in bentos-driver-host.service bentos-driver-host@check.service; do
-  out=$(systemd-analyze verify "$units/$unit" 2>&1) || true
+  out=$(systemd-analyze verify --man=no "$units/$unit" 2>&1) || true
   if [ -n "$out" ]; then
     echo "FAIL: $unit:"
     echo "$out"
@@ -60,6 +62,35 @@ for unit in bentos-driver-host.service bentos-driver-host@check.service; do
   else
     echo "ok: $unit"
   fi
+done
+
+echo "== man pages named by Documentation= =="
+# A Debian image that excludes /usr/share/man from packages (the slim ones:
+# path-exclude in /etc/dpkg/dpkg.cfg.d) has none to find after dpkg -i.
+man_excluded=""
+if [ "$root" = / ] && grep -qs '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
+  man_excluded=yes
+fi
+for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+  for doc in $(sed -n 's/^Documentation=//p' "$units/$unit"); do
+    case $doc in man:*) ;; *) continue ;; esac
+    page=${doc#man:} name=${page%(*} section=${page#*(}
+    section=${section%)}
+    found=""
+    for d in usr/share/man usr/local/share/man; do
+      for f in "$prefix/$d/man$section/$name.$section" "$prefix/$d/man$section/$name.$section.gz"; do
+        [ -f "$f" ] && found=$f
+      done
+    done
+    if [ -n "$found" ]; then
+      echo "ok: $unit: $doc is $found"
+    elif [ -n "$man_excluded" ]; then
+      echo "SKIPPED: $unit: $doc: dpkg excludes /usr/share/man on this machine"
+    else
+      echo "FAIL: $unit: Documentation=$doc, but no $name.$section under $root/{usr,usr/local}/share/man/man$section"
+      status=1
+    fi
+  done
 done
 
 echo "== systemd-analyze security --offline=true bentos-driver-host.service =="

@@ -11,6 +11,8 @@ packages=(
   # The llm plugin (plugins/llm): its HTTP transport needs libcurl.
   libcurl4-openssl-dev
   libfuse3-dev fuse3 python3
+  # The man page test renders every page (tests/man/check-man.sh).
+  groff-base
   # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and
   # systemd for systemd.pc (the unit directory) and systemd-analyze.
   dpkg-dev systemd

@@ -28,10 +28,12 @@ scripts/build.sh "$dir" "${setup_args[@]}"
 status=0
 meson test -C "$dir" --print-errorlogs --num-processes "${BENTOS_JOBS:-$(nproc)}" "${suite_args[@]}" || status=$?
 
-# Count test cases across every doctest executable, skips included.
+# Count test cases across every doctest executable, skips included, and
+# the checks of the shell-script tests ("check-man: N passed, N failed").
 log="$dir/meson-logs/testlog.txt"
 read -r passed failed skipped < <(awk '
   /^\[doctest\] test cases:/ { p += $6; f += $9; s += $12 }
+  /^check-[a-z-]+: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
   END { printf "%d %d %d\n", p, f, s }' "$log")
 # A test case that cannot run here (no /dev/fuse, say) passes after a
 # "SKIPPED: reason" message: count it as skipped, not passed.
