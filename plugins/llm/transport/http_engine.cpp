@@ -93,6 +93,8 @@ struct HttpEngine::Impl {
 
   // Engine thread only.
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> transfers;
+  // Transfers waiting for their start_delay, by id; begun when due.
+  std::unordered_map<TransferId, std::pair<Clock::time_point, std::unique_ptr<Transfer>>> delayed;
 
   void post(Command command) {
     {
@@ -107,6 +109,7 @@ struct HttpEngine::Impl {
   void run();
   void execute(std::deque<Command>& batch);
   void begin(std::unique_ptr<Transfer> t);
+  void begin_due();
   bool cancel_here(TransferId id);
   void finish(TransferId id, HttpCompletion completion);
   void reap();
@@ -163,6 +166,8 @@ bool HttpEngine::cancel(TransferId id) {
   return done.get();
 }
 
+void HttpEngine::cancel_soon(TransferId id) { impl_->post(Impl::Command{nullptr, id, nullptr}); }
+
 std::size_t HttpEngine::transfer_count() const { return impl_->live.load(); }
 
 void HttpEngine::Impl::run() {
@@ -176,6 +181,7 @@ void HttpEngine::Impl::run() {
     }
     execute(batch);
     if (stop) break;
+    begin_due();
     int running = 0;
     curl_multi_perform(multi, &running);
     reap();
@@ -189,7 +195,13 @@ void HttpEngine::Impl::run() {
 void HttpEngine::Impl::execute(std::deque<Command>& batch) {
   for (auto& command : batch) {
     if (command.start) {
-      begin(std::move(command.start));
+      const auto delay = command.start->request.start_delay;
+      if (delay > std::chrono::milliseconds(0)) {
+        const TransferId id = command.start->id;
+        delayed.emplace(id, std::make_pair(Clock::now() + delay, std::move(command.start)));
+      } else {
+        begin(std::move(command.start));
+      }
     } else {
       const bool cancelled = cancel_here(command.cancel);
       // Outside curl's callbacks here, so the abort can happen at once.
@@ -240,7 +252,30 @@ void HttpEngine::Impl::begin(std::unique_ptr<Transfer> t) {
   if (curl_multi_add_handle(multi, e) != CURLM_OK) finish(x.id, {HttpError::network, "curl_multi_add_handle failed"});
 }
 
+void HttpEngine::Impl::begin_due() {
+  const auto now = Clock::now();
+  std::vector<TransferId> due;
+  for (const auto& [id, entry] : delayed)
+    if (entry.first <= now) due.push_back(id);
+  // In id order, so transfers due together begin in the order started.
+  std::sort(due.begin(), due.end());
+  for (TransferId id : due) {
+    auto node = delayed.extract(id);
+    begin(std::move(node.mapped().second));
+  }
+}
+
 bool HttpEngine::Impl::cancel_here(TransferId id) {
+  if (auto w = delayed.find(id); w != delayed.end()) {
+    // Not begun, so no curl handle to remove: it joins the transfers only
+    // to be finished by abort_marked() like any other, never from inside
+    // the handler that may be calling this.
+    auto node = delayed.extract(w);
+    node.mapped().second->marked = true;
+    node.mapped().second->last_byte = Clock::now();  // not idle-expired first
+    transfers.emplace(id, std::move(node.mapped().second));
+    return true;
+  }
   auto it = transfers.find(id);
   if (it == transfers.end() || it->second->marked) return false;
   // Only marked: this may run inside a curl callback (a handler calling
@@ -318,6 +353,10 @@ long HttpEngine::Impl::poll_timeout_ms() {
   curl_multi_timeout(multi, &curl_timeout);
   if (curl_timeout >= 0) timeout = std::min(timeout, curl_timeout);
   const auto now = Clock::now();
+  for (const auto& [id, entry] : delayed) {
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(entry.first - now).count();
+    timeout = std::min(timeout, static_cast<long>(std::max<decltype(ms)>(ms, 0)));
+  }
   for (const auto& [id, t] : transfers) {
     const long limit = t->request.idle_timeout_ms;
     if (limit <= 0) continue;
@@ -335,6 +374,11 @@ void HttpEngine::Impl::shut_down() {
   for (;;) {
     std::vector<TransferId> ids;
     for (const auto& [id, t] : transfers) ids.push_back(id);
+    for (auto& [id, entry] : delayed) {
+      ids.push_back(id);
+      transfers.emplace(id, std::move(entry.second));
+    }
+    delayed.clear();
     for (TransferId id : ids) finish(id, {HttpError::cancelled, "engine stopped"});
     std::deque<Command> batch;
     {

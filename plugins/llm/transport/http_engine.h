@@ -42,6 +42,10 @@ struct HttpRequest {
   // (connect and the provider's "thinking" time included) and then between
   // any two received bytes. 0 = no limit.
   long idle_timeout_ms = 60'000;
+  // Wait this long before the transfer begins (a retry's backoff). The
+  // engine thread keeps it on a timer, so nothing sleeps and cancel()
+  // during the wait ends it at once; the idle clock starts when it begins.
+  std::chrono::milliseconds start_delay{0};
 };
 
 struct HttpResponse {
@@ -122,6 +126,13 @@ class HttpEngine {
   // Cancelling an id that is complete, unknown or already cancelled is a
   // no-op returning false.
   bool cancel(TransferId id);
+
+  // The same abort, but never waits: it is queued for the engine thread,
+  // which wakes and aborts at once (within its loop turn). Handler calls
+  // already under way, or due in that turn, may still happen. For callers
+  // that must not block (a provider's call::cancel on the host's thread)
+  // and can ignore late calls themselves.
+  void cancel_soon(TransferId id);
 
   // Transfers started and not yet complete (for tests and statistics).
   std::size_t transfer_count() const;
