@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#include "cpu_keeper.h"
 
 namespace bentos::bench {
 namespace {
@@ -22,23 +22,22 @@ bool in_path(const std::string& program) {
   return false;
 }
 
-// Runs `start` (which forks) with this thread on the last CPU, so the
-// child stays there, then puts this thread back where it was.
-template <class Start>
-void on_last_cpu(Start&& start) {
-  const unsigned cpus = std::thread::hardware_concurrency();
-  cpu_set_t saved;
-  const bool move = cpus >= 2 && ::sched_getaffinity(0, sizeof saved, &saved) == 0 && pin_to_cpu(cpus - 1);
-  try {
-    start();
-  } catch (...) {
-    if (move) ::sched_setaffinity(0, sizeof saved, &saved);
-    throw;
-  }
-  if (move) ::sched_setaffinity(0, sizeof saved, &saved);
-}
-
 }  // namespace
+
+bool LlmRig::mock_to_last_cpu() const {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (cpus < 2) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus - 1, &set);
+  bool moved = false;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(mock_->pid()) + "/task", ec)) {
+    const pid_t tid = static_cast<pid_t>(std::atoi(task.path().filename().c_str()));
+    moved = ::sched_setaffinity(tid, sizeof set, &set) == 0 || moved;
+  }
+  return moved;
+}
 
 std::string LlmRig::missing(const Target& t) {
   if (!in_path("python3")) return "python3 is not in PATH (the mock provider needs it)";
@@ -51,7 +50,7 @@ std::string LlmRig::missing(const Target& t) {
 
 bool LlmRig::start(const Target& t, uint64_t streams, std::string& error) {
   try {
-    on_last_cpu([&] { mock_ = std::make_unique<test::MockLlm>(t.mock_llm); });
+    mock_ = std::make_unique<test::MockLlm>(t.mock_llm);
   } catch (const std::exception& e) {
     error = std::string("the mock provider: ") + e.what();
     return false;

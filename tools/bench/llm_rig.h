@@ -4,9 +4,11 @@
 // llm plugin, provider openai, base_url the mock) and `kv` (kv.so), so the
 // kv numbers are taken on the host that streams.
 //
-// The mock runs on the machine's last CPU when there are two or more: it
-// stands for a remote server, and its Python must not take the CPU the
-// host and the client share under the default placement.
+// The mock and the host inherit the bench's placement (--placement; by
+// default everything on CPU 0: what a chunk costs in software, the same
+// for the host path and the direct baseline). For the kv numbers the mock
+// moves to the last CPU: it stands for a remote server there, and its
+// Python must not take the CPU the host's loop needs.
 //
 // Owned by the scenario; one thread.
 #pragma once
@@ -29,6 +31,9 @@ class LlmRig {
   // Starts the mock, then the host; `streams` is the most calls the
   // scenario runs at once.
   bool start(const Target& t, uint64_t streams, std::string& error);
+  // Moves every thread of the mock to the machine's last CPU (threads it
+  // starts later follow its main thread); false with one CPU.
+  bool mock_to_last_cpu() const;
   // True when the host exited 0 on SIGTERM.
   bool stop() { return host_.stop(); }
 

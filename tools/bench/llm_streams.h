@@ -2,7 +2,8 @@
 // host (the bench's framed client -> the `llm` device's socket -> the llm
 // plugin -> the mock) and directly (SseStream: an HTTP client on the mock's
 // TCP port, the baseline). Both drive many streams from one thread with
-// poll(), so the client costs the same on each side.
+// one wait per wake-up (poll on the one host socket, epoll over the direct
+// connections), so the client costs about the same on each side.
 //
 // Stateless functions; any thread (each call uses only its own sockets).
 #pragma once

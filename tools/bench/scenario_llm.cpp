@@ -95,6 +95,7 @@ bool throughput_part(const Options& opt, const LlmRig& rig, StreamRun& host, Str
 // their own: the kv client must not wait for them).
 bool kv_part(const Options& opt, const LlmRig& rig, std::vector<int64_t>& idle, std::vector<int64_t>& loaded,
              std::string& error) {
+  rig.mock_to_last_cpu();  // idle and loaded alike: the mock elsewhere (llm_rig.h)
   if (!measure_p2_latency(rig.kv_socket(), opt.seconds, idle, error)) {
     error = "kv idle: " + error;
     return false;

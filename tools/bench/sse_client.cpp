@@ -23,17 +23,24 @@ bool SseDecoder::fail(std::string why) {
 bool SseDecoder::feed(const char* data, size_t len, std::vector<std::string>& texts) {
   if (!error_.empty()) return false;
   in_.append(data, len);
-  if (stage_ == Stage::head && !head()) return error_.empty();  // no error: the head is incomplete
-  return body(texts);
+  bool ok = true;
+  if (stage_ == Stage::head && !head()) {
+    ok = error_.empty();  // no error: the head is incomplete
+  } else {
+    ok = body(texts);
+  }
+  in_.erase(0, pos_);
+  pos_ = 0;
+  return ok;
 }
 
 // The status line and headers; true once they are consumed (false and no
 // error while they are still incomplete).
 bool SseDecoder::head() {
-  const size_t end = in_.find("\r\n\r\n");
+  const size_t end = in_.find("\r\n\r\n", pos_);
   if (end == std::string::npos) return false;
-  std::string headers = in_.substr(0, end);
-  in_.erase(0, end + 4);
+  std::string headers = in_.substr(pos_, end - pos_);
+  pos_ = end + 4;
   if (headers.rfind("HTTP/1.1 200", 0) != 0) return fail("not a 200: " + headers.substr(0, headers.find('\r')));
   std::transform(headers.begin(), headers.end(), headers.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -44,16 +51,18 @@ bool SseDecoder::head() {
 
 bool SseDecoder::body(std::vector<std::string>& texts) {
   for (;;) {
+    const size_t left = in_.size() - pos_;
     switch (stage_) {
       case Stage::head:
       case Stage::finished: return true;
       case Stage::chunk_size: {
-        const size_t eol = in_.find("\r\n");
+        const size_t eol = in_.find("\r\n", pos_);
         if (eol == std::string::npos) return true;
+        const char* start = in_.c_str() + pos_;
         char* end = nullptr;
-        chunk_left_ = std::strtoul(in_.c_str(), &end, 16);
-        if (end == in_.c_str()) return fail("a bad chunk size line");
-        in_.erase(0, eol + 2);
+        chunk_left_ = std::strtoul(start, &end, 16);
+        if (end == start) return fail("a bad chunk size line");
+        pos_ = eol + 2;
         if (chunk_left_ == 0) {  // the last chunk: the response is over
           stage_ = Stage::finished;
           done_ = true;
@@ -63,23 +72,23 @@ bool SseDecoder::body(std::vector<std::string>& texts) {
         break;
       }
       case Stage::chunk_data: {
-        if (in_.empty()) return true;
-        const size_t n = std::min(chunk_left_, in_.size());
-        lines_.append(in_, 0, n);
-        in_.erase(0, n);
+        if (left == 0) return true;
+        const size_t n = std::min(chunk_left_, left);
+        lines_.append(in_, pos_, n);
+        pos_ += n;
         chunk_left_ -= n;
-        for (size_t nl; (nl = lines_.find('\n')) != std::string::npos;) {
-          const std::string text = lines_.substr(0, nl);
-          lines_.erase(0, nl + 1);
-          if (!line(text, texts)) return false;
+        size_t start = 0;
+        for (size_t nl; (nl = lines_.find('\n', start)) != std::string::npos; start = nl + 1) {
+          if (!line(lines_.substr(start, nl - start), texts)) return false;
         }
+        lines_.erase(0, start);
         if (chunk_left_ == 0) stage_ = Stage::chunk_end;
         break;
       }
       case Stage::chunk_end:
-        if (in_.size() < 2) return true;
-        if (in_.compare(0, 2, "\r\n") != 0) return fail("a chunk without its CRLF");
-        in_.erase(0, 2);
+        if (left < 2) return true;
+        if (in_.compare(pos_, 2, "\r\n") != 0) return fail("a chunk without its CRLF");
+        pos_ += 2;
         stage_ = Stage::chunk_size;
         break;
     }

@@ -34,7 +34,11 @@ class SseDecoder {
   bool fail(std::string why);
 
   Stage stage_ = Stage::head;
-  std::string in_;       // received, not yet consumed
+  // Received bytes: in_[pos_, end) not yet consumed. The consumed prefix
+  // is dropped once per feed, not per event: a 16 KiB read holds dozens
+  // of events, and erasing each from the front would be quadratic.
+  std::string in_;
+  size_t pos_ = 0;
   size_t chunk_left_ = 0;
   std::string lines_;    // body bytes not yet ending in '\n'
   bool done_ = false;
