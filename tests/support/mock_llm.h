@@ -36,6 +36,7 @@ class MockLlm {
   MockLlm& operator=(const MockLlm&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string base_url() const;  // http://127.0.0.1:PORT, no trailing '/'
 
   // Appends response specs (a JSON array, or one object) to the queue.
