@@ -39,7 +39,8 @@ std::string source_file(const std::string& relative) {
 }
 
 // A program running in the background, its stdout and stderr on a pipe
-// the test reads as it goes.
+// the test reads as it goes. Owned by one test case, on its thread; the
+// destructor kills what still runs.
 class Running {
  public:
   explicit Running(std::vector<std::string> args) {
