@@ -438,7 +438,7 @@ TEST_CASE("config ioctls and queries through the ops table") {
   CHECK(f.query((2u << 30) | (0x1000u << 16) | 0x82) == inf::encode(f.provider.caps));
 }
 
-TEST_CASE("back-pressure: refused records wait in order; still refused at the end -> ENOBUFS") {
+TEST_CASE("back-pressure: refused records wait in order; the end waits for on_writable to deliver them") {
   fixture f;
   bentos_stream out;
   REQUIRE(f.submit({"a"}, out) == 0);
@@ -453,9 +453,47 @@ TEST_CASE("back-pressure: refused records wait in order; still refused at the en
   out.full = true;
   CHECK(f.sink(0).chunk(inf::text_delta{"4"}));
   f.sink(0).finish(md_a);
-  CHECK(out.end_error == -ENOBUFS);
+  CHECK(out.ends == 0);  // "4" waits: no end yet
   CHECK(out.records.size() == 3);
   CHECK(f.query(0x80) == inf::encode(md_a));  // the call itself succeeded
+  REQUIRE(ops.on_writable);
+  ops.on_writable(f.inst, f.state);  // still full: nothing changes
+  CHECK(out.ends == 0);
+  out.full = false;
+  ops.on_writable(f.inst, f.state);
+  CHECK(out.records == std::vector<std::string>{"1", "2", "3", "4"});
+  CHECK(out.ends == 1);
+  CHECK(out.end_error == 0);
+}
+
+TEST_CASE("back-pressure: a failed call's errno also waits for the records before it") {
+  fixture f;
+  bentos_stream out;
+  REQUIRE(f.submit({"a"}, out) == 0);
+  out.full = true;
+  CHECK(f.sink(0).chunk(inf::text_delta{"1"}));
+  f.sink(0).fail(rate_limited);
+  CHECK(out.ends == 0);
+  out.full = false;
+  ops.on_writable(f.inst, f.state);
+  CHECK(out.records == std::vector<std::string>{"1"});
+  CHECK(out.end_error == -EAGAIN);
+}
+
+TEST_CASE("back-pressure: more than max_pending_bytes waiting -> ENOBUFS and the call is told to stop") {
+  fixture f;
+  bentos_stream out;
+  REQUIRE(f.submit({"a"}, out) == 0);
+  out.full = true;
+  const std::string big(1u << 20, 'x');
+  bool wanted = true;
+  for (int k = 0; k < 9 && wanted; ++k) wanted = f.sink(0).chunk(inf::text_delta{big});
+  CHECK_FALSE(wanted);
+  CHECK(out.end_error == -ENOBUFS);
+  out.full = false;
+  ops.on_writable(f.inst, f.state);  // nothing left to deliver
+  CHECK(out.records.empty());
+  CHECK(out.ends == 1);
 }
 
 TEST_CASE("the sink may be fed from another thread") {

@@ -5,12 +5,15 @@
  * into the session's outcomes and the cycle's end.
  *
  * Back-pressure: the host refuses a record (-EAGAIN) while the session's
- * unread output is over max_buffered_bytes, and P4 has no "writable again"
- * callback. A refused record waits here, in order, and is retried before
- * every later one; a reader that stays that far behind until the call is
- * over, or lets more than max_pending_bytes pile up here, gets ENOBUFS
- * after the records that did fit (the call itself is aborted in the second
- * case). Waiting instead would hold the provider's shared thread.
+ * unread output is over max_buffered_bytes. A refused record waits here,
+ * in order, and is retried before every later one and when the host says
+ * the reader has drained (writable(), from the driver's P4 on_writable,
+ * ABI 1.1); a call that is over with records still waiting ends the cycle
+ * only once they are all delivered. A reader that lets more than
+ * max_pending_bytes pile up here gets ENOBUFS after the records that did
+ * fit, and the call is aborted: waiting instead would hold the provider's
+ * shared thread, and buffering without bound would let one slow reader
+ * take the daemon's memory.
  */
 #pragma once
 
@@ -28,6 +31,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -80,6 +84,17 @@ class cycle final : public sink {
   }
 
   bool output_started() const override { return started_.load(); }
+
+  // The host drained the session's output (on_writable): deliver what
+  // waits, and end the cycle if the call is over and nothing waits now.
+  void writable() {
+    std::lock_guard lock(mutex_);
+    if (out_.cancelled() || !flush()) return;
+    if (deferred_end_ && pending_.empty()) {
+      out_.end(*deferred_end_);
+      deferred_end_.reset();
+    }
+  }
 
   // DROP, RESET or release: ignore whatever the provider still sends and
   // let the host forget the stream now.
@@ -144,12 +159,12 @@ class cycle final : public sink {
     return false;
   }
 
+  // The call is over: end now, or after what waits (writable()).
   void end_after_pending(int errno_value) {
     if (!flush()) return;
     if (!pending_.empty()) {
-      host_.log(log_level::warn, "inference: the reader is too far behind at the end; ending the cycle with ENOBUFS");
-      pending_.clear();
-      errno_value = ENOBUFS;
+      deferred_end_ = errno_value;
+      return;
     }
     out_.end(errno_value);
   }
@@ -162,6 +177,7 @@ class cycle final : public sink {
   const host_handle host_;
   std::deque<std::string> pending_;
   size_t pending_bytes_ = 0;
+  std::optional<int> deferred_end_;  // the call is over; end once pending_ is empty
   bool over_ = false;
   std::atomic<bool> started_{false};
 };

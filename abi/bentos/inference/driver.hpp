@@ -21,6 +21,8 @@
  *                   end 0; failure -> last_error, end with its errno
  *   on_query        0x80..0x82 (queries.hpp)
  *   on_cancel       cancel the cycle and abort the call
+ *   on_writable     deliver the records the host refused while the
+ *                   reader was behind (ABI 1.1; cycle.hpp)
  *
  * Threads: every member runs on the host's callback thread for the session
  * (the loop by default; nothing here blocks). The provider is shared by
@@ -123,6 +125,10 @@ class driver {
   }
 
   void on_cancel(driver_session& s) { s.stop(); }
+
+  void on_writable(driver_session& s) {
+    if (s.current_cycle) s.current_cycle->writable();
+  }
 
   inference::provider& provider() noexcept { return *provider_; }
   const host_handle& host() const noexcept { return host_; }
