@@ -55,6 +55,12 @@ uint64_t make_id(size_t session, Step step) { return ((uint64_t{session} + 1) <<
 
 bool host_streams(const std::string& socket, size_t streams, bool stamped, int64_t stop_ns, StreamRun& out,
                   std::string& error) {
+  const std::atomic<int64_t> fixed{stop_ns};
+  return host_streams(socket, streams, stamped, fixed, out, error);
+}
+
+bool host_streams(const std::string& socket, size_t streams, bool stamped, const std::atomic<int64_t>& stop,
+                  StreamRun& out, std::string& error) {
   std::unique_ptr<FrameSocket> sock = FrameSocket::connect(socket, error);
   if (!sock) return false;
   const int64_t start = monotonic_ns();
@@ -62,8 +68,8 @@ bool host_streams(const std::string& socket, size_t streams, bool stamped, int64
   // reads), as a program's open(2), write(2), read(2) would come.
   for (size_t i = 0; i < streams; ++i) append_open(sock->out(), make_id(i, kOpen), i + 1, 2 /* O_RDWR */);
   size_t running = streams;
-  while (running > 0 && !stopped(stop_ns)) {
-    const int wait = wait_ms(stop_ns);
+  while (running > 0 && !stopped(stop.load())) {
+    const int wait = wait_ms(stop.load());
     const bool ok = sock->pump(
         [&](const uint8_t* p, size_t len) {
           FrameView v;

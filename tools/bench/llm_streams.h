@@ -8,6 +8,7 @@
 // Stateless functions; any thread (each call uses only its own sockets).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,7 +29,10 @@ struct StreamRun {
 // session each on one connection: open, write "go", then one read parked
 // at a time until EOF (the first read submits). At `stop_ns`
 // (CLOCK_MONOTONIC; 0: none) the connection is closed, which cancels what
-// still streams. Adds to `out`.
+// still streams; another thread may move it while the run goes on (it is
+// seen at the next chunk). Adds to `out`.
+bool host_streams(const std::string& socket, size_t streams, bool stamped, const std::atomic<int64_t>& stop_ns,
+                  StreamRun& out, std::string& error);
 bool host_streams(const std::string& socket, size_t streams, bool stamped, int64_t stop_ns, StreamRun& out,
                   std::string& error);
 

@@ -14,6 +14,7 @@
 //
 // Skipped (not failed) when python3, the mock script or llm.so is missing.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -101,8 +102,10 @@ bool kv_part(const Options& opt, const LlmRig& rig, std::vector<int64_t>& idle, 
     return false;
   }
   const auto streams = static_cast<size_t>(opt.llm_streams);
-  // Long enough to outlast the measurement; cut at the stop time anyway.
-  const auto pieces = static_cast<size_t>((opt.seconds + 2.0) * 1000 / kLoadPaceMs);
+  // Far longer than the measurement: the streams are stopped when it
+  // ends (below), however long they took to start.
+  constexpr double kSpareSeconds = 60;
+  const auto pieces = static_cast<size_t>((opt.seconds + kSpareSeconds) * 1000 / kLoadPaceMs);
   try {
     rig.mock().reset();
     rig.mock().script(spec(pieces, "x", kLoadPaceMs, false, streams));
@@ -112,7 +115,7 @@ bool kv_part(const Options& opt, const LlmRig& rig, std::vector<int64_t>& idle, 
   }
   StreamRun load;
   std::string load_error;
-  const int64_t stop = monotonic_ns() + static_cast<int64_t>((opt.seconds + 1.5) * 1e9);
+  std::atomic<int64_t> stop{monotonic_ns() + static_cast<int64_t>((opt.seconds + kSpareSeconds) * 1e9)};
   std::thread streaming([&] { host_streams(rig.llm_socket(), streams, false, stop, load, load_error); });
   // Measure once every stream has reached the mock (its request log).
   bool all_streaming = false;
@@ -123,6 +126,7 @@ bool kv_part(const Options& opt, const LlmRig& rig, std::vector<int64_t>& idle, 
     error = std::string("reading the mock's log: ") + e.what();
   }
   const bool measured = all_streaming && measure_p2_latency(rig.kv_socket(), opt.seconds, loaded, error);
+  stop = monotonic_ns();
   streaming.join();
   if (!all_streaming && error.empty()) error = "the streams did not all reach the mock within 10 s";
   if (error.empty() && !load_error.empty()) error = "the streams: " + load_error;
