@@ -11,7 +11,7 @@
 #
 # What it checks once installed:
 #  - the files: daemon, tools, units, OpenRC script, sysusers.d/tmpfiles.d,
-#    headers, bentos-driver.pc, the six example plugins (root, 0644), the
+#    headers, bentos-driver.pc, the seven example plugins (root, 0644), the
 #    example manifest, the /etc/bentos drop-in folders, the conffiles;
 #  - postinst's work: the bentos system user and group, /run/bentos and
 #    /run/bentos/drivers owned by them;
@@ -108,7 +108,7 @@ need_file "$example" 644 "example manifest"
   fail "pkg-config --modversion bentos-driver says '$(pkg-config --modversion bentos-driver)', expected $upstream_version"
 ok "pkg-config bentos-driver $upstream_version ($(pkg-config --path bentos-driver))"
 plugindir=$(pkg-config --variable=plugindir bentos-driver)
-for p in hello playground echo kv ticker synth; do
+for p in hello playground echo kv ticker synth llm; do
   need_file "$plugindir/$p.so" 644 "example plugin"
 done
 need_file "$(pkg-config --variable=plugin_map bentos-driver)" 644 "plugin version script"
@@ -136,11 +136,11 @@ echo "== bentos-driver-host --check =="
 bentos-driver-host --version
 out=$(bentos-driver-host --check --config "$example")
 echo "$out"
-[ "$(tail -n1 <<<"$out")" = "configuration ok: 6 device(s)" ] || fail "--check on $example did not accept its 6 devices"
+[ "$(tail -n1 <<<"$out")" = "configuration ok: 7 device(s)" ] || fail "--check on $example did not accept its 7 devices"
 # As the service user, which is who loads plugins in production: the
 # plugin ownership rules must accept the packaged files for it too.
 as_bentos=(setpriv --reuid=bentos --regid=bentos --init-groups --)
-"${as_bentos[@]}" bentos-driver-host --check --config "$example" | tail -n1 | grep -qx "configuration ok: 6 device(s)" ||
+"${as_bentos[@]}" bentos-driver-host --check --config "$example" | tail -n1 | grep -qx "configuration ok: 7 device(s)" ||
   fail "--check on $example as the user bentos failed"
 ok "--check on $example as bentos"
 bentos-driver-host --check | tail -n1 | grep -qx "configuration ok: 0 device(s)" ||
@@ -194,7 +194,7 @@ wait_for_socket() {  # wait_for_socket PATH LOG
 }
 main_sockets=(/run/bentos/driver-host.sock /run/bentos/drivers/pkgcheck.sock)
 instance_sockets=("/run/bentos/driver-host-$instance.sock")
-for p in hello playground echo kv ticker synth; do instance_sockets+=("/run/bentos/drivers-$instance/$p.sock"); done
+for p in hello playground echo kv ticker synth llm; do instance_sockets+=("/run/bentos/drivers-$instance/$p.sock"); done
 for s in "${main_sockets[@]}"; do wait_for_socket "$s" "$work/main.log"; done
 for s in "${instance_sockets[@]}"; do wait_for_socket "$s" "$work/instance.log"; done
 for s in "${main_sockets[@]}" "${instance_sockets[@]}"; do

@@ -8,7 +8,7 @@ packages=(
   g++ pkg-config meson ninja-build
   protobuf-compiler libprotobuf-dev
   libuv1-dev nlohmann-json3-dev doctest-dev
-  # The llm plugin's HTTP transport (plugins/llm/transport).
+  # The llm plugin (plugins/llm): its HTTP transport needs libcurl.
   libcurl4-openssl-dev
   libfuse3-dev fuse3 python3
   # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and

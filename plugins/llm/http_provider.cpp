@@ -60,7 +60,7 @@ std::unique_ptr<inference::provider> make_provider(const bentos::device_config& 
     wire = std::make_unique<OpenAiWire>(s, key.key);
   }
   if (!key.key && !key.missing_reason.empty()) {
-    host.log(bentos::log_level::warn, "llm: " + key.missing_reason + "; every call will answer EACCES");
+    host.log(bentos::log_level::warn, key.missing_reason + "; every call will answer EACCES");
   }
   return std::make_unique<HttpProvider>(std::move(s), std::move(key), std::move(wire), host);
 }

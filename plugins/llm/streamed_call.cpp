@@ -131,7 +131,7 @@ bool StreamedCall::retry_after_failure(const inference::provider_error& error) {
   if (!delay) return false;
   ++retries_;
   core_->host.log(bentos::log_level::info,
-                  "llm: " + std::string(inference::name(error.kind)) + " (" + error.message + "); retry " +
+                  std::string(inference::name(error.kind)) + " (" + error.message + "); retry " +
                       std::to_string(retries_) + " of " + std::to_string(core_->settings.max_retries) + " in " +
                       std::to_string(delay->count()) + " ms");
   launch(*delay);
@@ -152,7 +152,10 @@ void StreamedCall::on_complete(const HttpCompletion& completion) {
   }
   error->message = redact(error->message, core_->key.key);
   if (error->provider_code) error->provider_code = redact(*error->provider_code, core_->key.key);
-  if (retry_after_failure(*error)) return;
+  // A cancelled transfer that we did not abort ourselves (after an error
+  // event) was stopped by the engine's shutdown: nothing to retry then.
+  const bool engine_stopped = completion.error == HttpError::cancelled && !stream_failure_;
+  if (!engine_stopped && retry_after_failure(*error)) return;
   out_->fail(*error);
   over();
 }

@@ -502,6 +502,73 @@ TEST_CASE("HttpEngine: a handler may start the next transfer from on_complete (a
   CHECK(second.texts().size() == 2);
 }
 
+TEST_CASE("HttpEngine: start_delay holds the transfer on the engine thread, others run meanwhile") {
+  MockLlm mock;
+  mock.script({{"pieces", text_pieces(1)}, {"times", 2}});
+  HttpEngine engine;
+  Record delayed, prompt;
+  HttpRequest r = anthropic_request(mock);
+  r.start_delay = 400ms;
+  const auto t0 = Clock::now();
+  const long long t0_ns = now_ns();
+  engine.start(std::move(r), delayed.handler());
+  engine.start(anthropic_request(mock), prompt.handler());
+  REQUIRE(prompt.wait_complete());
+  CHECK(ms_between(t0, prompt.completed) < 380);  // not queued behind the delayed one
+  REQUIRE(delayed.wait_complete());
+  CHECK(delayed.completion.ok());
+  CHECK(delayed.texts().size() == 1);
+  const json log = mock.requests();
+  REQUIRE(log.size() == 2);
+  CHECK(log[1]["received_ns"].get<long long>() - t0_ns >= 400'000'000LL);  // never early
+}
+
+TEST_CASE("HttpEngine: cancel during start_delay ends it at once and sends nothing") {
+  MockLlm mock;
+  HttpEngine engine;
+  for (bool soon : {false, true}) {
+    CAPTURE(soon);
+    Record rec;
+    HttpRequest r = anthropic_request(mock);
+    r.start_delay = 2s;
+    const auto id = engine.start(std::move(r), rec.handler());
+    std::this_thread::sleep_for(50ms);
+    const auto t0 = Clock::now();
+    if (soon) {
+      engine.cancel_soon(id);
+    } else {
+      CHECK(engine.cancel(id));
+      CHECK(rec.completions == 1);  // cancel() waited for it
+    }
+    REQUIRE(rec.wait_complete(1s));
+    CHECK(ms_between(t0, rec.completed) < 500);
+    CHECK(rec.completion.error == HttpError::cancelled);
+    CHECK(rec.responses == 0);
+  }
+  std::this_thread::sleep_for(100ms);
+  CHECK(mock.requests().empty());
+  CHECK(engine.transfer_count() == 0);
+}
+
+TEST_CASE("HttpEngine: cancel_soon returns at once and the connection still closes within the contract") {
+  MockLlm mock;
+  HttpEngine engine;
+  mock.script({{"pieces", json::array({{{"text", "a"}}, {{"stall", true}}})}});
+  Record rec;
+  const auto id = engine.start(anthropic_request(mock), rec.handler());
+  REQUIRE(rec.wait_body());
+  const long long t0 = now_ns();
+  engine.cancel_soon(id);
+  REQUIRE(rec.wait_complete(2s));
+  CHECK(rec.completion.error == HttpError::cancelled);
+  REQUIRE(mock.wait_requests([](const json& log) { return !log.empty() && log[0]["closed_early"] == true; }));
+  const long long ms = (mock.requests()[0]["closed_ns"].get<long long>() - t0) / 1'000'000;
+  MESSAGE("cancel_soon() to the mock seeing the close: " << ms << " ms");
+  CHECK(ms < 300);
+  engine.cancel_soon(id);  // already over: a no-op
+  CHECK(engine.transfer_count() == 0);
+}
+
 TEST_CASE("HttpResponse: header lookup and Retry-After forms") {
   HttpResponse r;
   r.headers = {{"Content-Type", "application/json"}, {"retry-after", "2.5"}};

@@ -456,7 +456,7 @@ TEST_CASE("back-pressure: refused records wait in order; the end waits for on_wr
   CHECK(out.ends == 0);  // "4" waits: no end yet
   CHECK(out.records.size() == 3);
   CHECK(f.query(0x80) == inf::encode(md_a));  // the call itself succeeded
-  REQUIRE(ops.on_writable);
+  REQUIRE(bool(ops.on_writable));
   ops.on_writable(f.inst, f.state);  // still full: nothing changes
   CHECK(out.ends == 0);
   out.full = false;

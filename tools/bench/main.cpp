@@ -40,7 +40,7 @@ const char kUsage[] =
     "  p1-stream  echo, 64 KiB writes and reads pipelined: MB/s each way\n"
     "  p3-fanout  a bench-only device emitting at full speed to M listeners: events/s, drops\n"
     "  sessions   K idle kv sessions on one connection: host RSS per session\n"
-    "  startup    spawn to every socket accepting, the six example devices\n"
+    "  startup    spawn to every socket accepting, the seven example devices\n"
     "  llm-stream the llm device reading the mock provider against a direct HTTP client:\n"
     "             chunk latency p50/p99, chunks/s with 64 streams, kv p50/p99 idle and\n"
     "             while the 64 streams run (on a host of its own; skipped without python3\n"

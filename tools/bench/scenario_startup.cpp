@@ -1,4 +1,4 @@
-// startup: from spawning bentos-driver-host with the six example devices
+// startup: from spawning bentos-driver-host with the seven example devices
 // (config/devices.json) to every one of their sockets accepting a
 // connection; `startup_runs` starts, the median and the fastest reported.
 #include <algorithm>
@@ -8,7 +8,7 @@
 
 namespace bentos::bench {
 
-std::vector<std::string> example_device_names() { return {"hello", "playground", "echo", "kv", "ticker", "synth"}; }
+std::vector<std::string> example_device_names() { return {"hello", "playground", "echo", "kv", "ticker", "synth", "llm"}; }
 
 std::string example_manifest(const std::string& extra_devices) {
   return R"({"devices": [
@@ -17,7 +17,9 @@ std::string example_manifest(const std::string& extra_devices) {
   {"name": "echo", "plugin": "echo.so"},
   {"name": "kv", "plugin": "kv.so", "config": {"strict": false}},
   {"name": "ticker", "plugin": "ticker.so", "config": {"interval_ms": 1000}},
-  {"name": "synth", "plugin": "synth.so", "config": {"delay_ms": 100}})" +
+  {"name": "synth", "plugin": "synth.so", "config": {"delay_ms": 100}},
+  {"name": "llm", "plugin": "llm.so",
+   "config": {"provider": "openai", "model": "local", "base_url": "http://127.0.0.1:8080"}})" +
          extra_devices + "\n]}\n";
 }
 

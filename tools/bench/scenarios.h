@@ -61,7 +61,7 @@ bool run_llm_stream(const Options& opt, const Target& t, std::vector<Metric>& ou
 bool measure_p2_latency(const std::string& kv_socket, double seconds, std::vector<int64_t>& latency_ns,
                         std::string& error);
 
-// The six example devices of config/devices.json, as a manifest.
+// The seven example devices of config/devices.json, as a manifest.
 std::string example_manifest(const std::string& extra_devices = {});
 std::vector<std::string> example_device_names();
 
