@@ -55,6 +55,9 @@ class DaemonRunner {
   int stop();
 
   const std::string& dir() const { return dir_; }
+  // The daemon's process id (to read /proc/PID, e.g. its thread count);
+  // -1 once it was stopped and reaped.
+  pid_t pid() const { return pid_; }
 
  private:
   std::string dir_;

@@ -71,8 +71,8 @@ HttpReply http_exchange(int port, const std::string& method, const std::string& 
   return reply;
 }
 
-MockLlm::MockLlm() {
-  const std::string script = script_path();
+MockLlm::MockLlm(const std::string& script_arg) {
+  const std::string script = script_arg.empty() ? script_path() : script_arg;
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const pid_t parent = ::getpid();

@@ -26,15 +26,17 @@ HttpReply http_exchange(int port, const std::string& method, const std::string& 
 
 class MockLlm {
  public:
-  // Starts python3 (from PATH) on $BENTOS_SOURCE_DIR/tests/support/
-  // mock_llm/mock_llm.py; throws std::runtime_error when it does not report
-  // its port within 20 s.
-  MockLlm();
+  // Starts python3 (from PATH) on `script`, by default (empty) on
+  // $BENTOS_SOURCE_DIR/tests/support/mock_llm/mock_llm.py (bentos-bench,
+  // which runs outside meson test, passes its own path); throws
+  // std::runtime_error when it does not report its port within 20 s.
+  explicit MockLlm(const std::string& script = {});
   ~MockLlm();
   MockLlm(const MockLlm&) = delete;
   MockLlm& operator=(const MockLlm&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string base_url() const;  // http://127.0.0.1:PORT, no trailing '/'
 
   // Appends response specs (a JSON array, or one object) to the queue.

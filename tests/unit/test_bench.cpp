@@ -1,15 +1,18 @@
 // bentos-bench's own pieces: its hand-written request frames decode with
 // the host's codec to what was meant, it reads the host's reply frames
-// right, and its percentile and JSON output are what docs/performance.md
-// says.
+// right, its percentile and JSON output are what docs/performance.md
+// says, and llm-stream's baseline client decodes the mock's stream.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "frames.h"
 #include "report.h"
+#include "sse_client.h"
 #include "wire/codec.h"
 
 using namespace bentos;
@@ -117,4 +120,69 @@ TEST_CASE("metrics print as one JSON object each, with null where there is no ba
         R"({"scenario": "startup", "metric": "median", "unit": "ms", "host": 3.5, "baseline": null, "ratio": null})");
   const bench::Metric zero{"p3-fanout", "dropped", "events/s", 0, 0.0};
   CHECK(bench::to_json(zero).find("\"ratio\": null") != std::string::npos);
+}
+
+TEST_CASE("a skipped scenario prints its reason as JSON") {
+  CHECK(bench::skipped_json("llm-stream", "no \"llm.so\" in C:\\x\n") ==
+        R"({"scenario": "llm-stream", "skipped": "no \"llm.so\" in C:\\x\u000a"})");
+}
+
+namespace {
+
+// The mock's OpenAI stream for two text pieces, as bytes on the wire.
+std::string mock_response() {
+  const std::string events[] = {
+      R"(data: {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]})"
+      "\n\n",
+      R"(data: {"choices": [{"index": 0, "delta": {"content": "123"}, "finish_reason": null}], "usage": null})"
+      "\n\n",
+      ": ping\n\n",
+      R"(data: {"choices": [{"index": 0, "delta": {"content": "h\u00e9"}, "finish_reason": null}]})"
+      "\n\n",
+      R"(data: {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})"
+      "\n\n",
+      R"(data: {"choices": [], "usage": {"prompt_tokens": 1}})"
+      "\n\n",
+      "data: [DONE]\n\n"};
+  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& e : events) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", e.size());
+    out += size + e + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("llm-stream's baseline client decodes the mock's chunked SSE stream, fed in any pieces") {
+  const std::string bytes = mock_response();
+  for (size_t piece : {size_t{1}, size_t{3}, size_t{17}, bytes.size()}) {
+    bench::SseDecoder d;
+    std::vector<std::string> texts;
+    bool done_at_half = false;
+    for (size_t off = 0; off < bytes.size(); off += piece) {
+      if (off <= bytes.size() / 2) done_at_half = d.done();
+      REQUIRE(d.feed(bytes.data() + off, std::min(piece, bytes.size() - off), texts));
+    }
+    CAPTURE(piece);
+    CHECK_FALSE(done_at_half);
+    CHECK(d.done());
+    CHECK(texts == std::vector<std::string>{"123", "h\xc3\xa9"});
+  }
+}
+
+TEST_CASE("llm-stream's baseline client refuses what the mock would not send") {
+  std::vector<std::string> texts;
+  bench::SseDecoder not_ok;
+  const std::string error = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}";
+  CHECK_FALSE(not_ok.feed(error.data(), error.size(), texts));
+  CHECK(not_ok.error() == "not a 200: HTTP/1.1 429 Too Many Requests");
+  bench::SseDecoder not_chunked;
+  const std::string plain = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+  CHECK_FALSE(not_chunked.feed(plain.data(), plain.size(), texts));
+  bench::SseDecoder bad_json;
+  const std::string junk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\ndata: {\n\r\n";
+  CHECK_FALSE(bad_json.feed(junk.data(), junk.size(), texts));
+  CHECK(texts.empty());
 }

@@ -5,7 +5,8 @@
 // one after the other, against its own bentos-driver-host (started from the
 // build tree in a temp directory) unless --socket-dir names a running one,
 // and prints one row (or JSON line) per metric. Exit status: 0 when every
-// scenario ran, 1 when one failed, 2 for usage errors.
+// scenario ran or was skipped (llm-stream without python3 or llm.so), 1
+// when one failed, 2 for usage errors.
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,15 +41,21 @@ const char kUsage[] =
     "  p3-fanout  a bench-only device emitting at full speed to M listeners: events/s, drops\n"
     "  sessions   K idle kv sessions on one connection: host RSS per session\n"
     "  startup    spawn to every socket accepting, the seven example devices\n"
+    "  llm-stream the llm device reading the mock provider against a direct HTTP client:\n"
+    "             chunk latency p50/p99, chunks/s with 64 streams, kv p50/p99 idle and\n"
+    "             while the 64 streams run (on a host of its own; skipped without python3\n"
+    "             or llm.so)\n"
     "\n"
     "Options:\n"
     "  --json               one JSON object per line per metric:\n"
     "                       {\"scenario\",\"metric\",\"unit\",\"host\",\"baseline\",\"ratio\"}\n"
     "  --quick              a seconds-long smoke of every scenario (CI): 0.2 s per side,\n"
     "                       1 round, 2000 idle sessions, 1 startup\n"
-    "  --seconds S          per side of p2-rtt, p2-load, p1-stream, p3-fanout (default 3)\n"
-    "  --rounds R           p2-rtt, p2-load, p1-stream: host and baseline take R turns of\n"
-    "                       S/R seconds each, so both see the same machine (default 5)\n"
+    "  --seconds S          per side of p2-rtt, p2-load, p1-stream, p3-fanout, and of each\n"
+    "                       llm-stream part (default 3)\n"
+    "  --rounds R           p2-rtt, p2-load, p1-stream, llm-stream: host and baseline take\n"
+    "                       R turns of S/R seconds each, so both see the same machine\n"
+    "                       (default 5)\n"
     "  --load-sessions N    p2-load sessions (default 64)\n"
     "  --stream-bytes N     p1-stream bytes per write and read (default 65536)\n"
     "  --stream-window N    p1-stream write+read pairs in flight (default 4)\n"
@@ -56,6 +63,9 @@ const char kUsage[] =
     "  --fanout-burst B     events the fanout device emits per loop turn (default 256)\n"
     "  --sessions K         idle sessions (default 100000)\n"
     "  --startup-runs R     host starts measured (default 5)\n"
+    "  --llm-streams N      llm-stream streams at once (default 64)\n"
+    "  --mock-llm PATH      the mock provider script (default: tests/support/mock_llm/\n"
+    "                       mock_llm.py of the source tree this bench was built from)\n"
     "  --socket-dir DIR     use a running host's kv.sock, echo.sock, fanout.sock\n"
     "  --host-pid PID       that host's pid (the sessions scenario reads its RSS)\n"
     "  --host-binary PATH   default: host/bentos-driver-host of this build tree\n"
@@ -66,7 +76,8 @@ const char kUsage[] =
     "  --no-keep-awake      let idle CPUs halt (by default one SCHED_IDLE spinner per\n"
     "                       CPU keeps them awake: on a VM, waking a halted vCPU\n"
     "                       costs more than a round trip; docs/performance.md)\n"
-    "  --plugin-dir DIR     default: plugins/ of this build tree\n"
+    "  --plugin-dir DIR     default: plugins/ of this build tree (llm-stream looks for\n"
+    "                       llm.so there and in its llm/ folder)\n"
     "  --fanout-plugin PATH default: fanout.so beside this program\n"
     "\n"
     "Example:\n"
@@ -80,6 +91,7 @@ struct NamedScenario {
 const NamedScenario kScenarios[] = {
     {"p2-rtt", run_p2_rtt},       {"p2-load", run_p2_load},   {"p1-stream", run_p1_stream},
     {"p3-fanout", run_p3_fanout}, {"sessions", run_sessions}, {"startup", run_startup},
+    {"llm-stream", run_llm_stream},
 };
 
 int usage_error(const std::string& msg) {
@@ -101,6 +113,15 @@ std::string self_dir() {
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
 
+// llm.so in the plugin folder, or in its llm/ subfolder (where meson puts
+// a plugin built from plugins/llm/meson.build); "" when neither exists.
+std::string find_llm_plugin(const std::string& plugin_dir) {
+  for (const char* candidate : {"/llm.so", "/llm/llm.so"}) {
+    if (::access((plugin_dir + candidate).c_str(), R_OK) == 0) return plugin_dir + candidate;
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,6 +137,8 @@ int main(int argc, char** argv) {
   target.host_binary = absolute(here + "/../../host/bentos-driver-host");
   target.plugin_dir = absolute(here + "/../../plugins");
   fanout_plugin = here + "/fanout.so";
+  // The source tree is where the mock provider lives; meson passes it.
+  target.mock_llm = BENTOS_BENCH_SOURCE_DIR "/tests/support/mock_llm/mock_llm.py";
 
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -168,6 +191,10 @@ int main(int argc, char** argv) {
         ok = count(1, 1u << 24, opt.idle_sessions);
       } else if (arg == "--startup-runs") {
         ok = count(1, 1000, opt.startup_runs);
+      } else if (arg == "--llm-streams") {
+        ok = count(1, 4096, opt.llm_streams);
+      } else if (arg == "--mock-llm") {
+        target.mock_llm = absolute(value);
       } else if (arg == "--host-pid") {
         uint64_t pid = 0;
         ok = count(1, 1u << 30, pid);
@@ -197,6 +224,7 @@ int main(int argc, char** argv) {
   if (chosen.empty()) {
     for (const NamedScenario& s : kScenarios) chosen.push_back(&s);
   }
+  target.llm_plugin = find_llm_plugin(target.plugin_dir);
 
   // Our own host, unless told to use a running one. kv's max_sessions is
   // raised so the sessions scenario's K fit on one connection.
@@ -259,6 +287,12 @@ int main(int argc, char** argv) {
     if (!s->run(opt, target, metrics, error)) {
       std::fprintf(stderr, "bentos-bench: %s: %s\n", s->name, error.c_str());
       status = 1;
+    } else if (!error.empty()) {  // skipped: not a failure (scenarios.h)
+      if (json) {
+        std::printf("%s\n", skipped_json(s->name, error).c_str());
+      } else {
+        std::printf("%-10s skipped: %s\n", s->name, error.c_str());
+      }
     }
     for (const Metric& m : metrics) {
       if (json) {

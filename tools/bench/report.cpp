@@ -46,6 +46,23 @@ std::string to_json(const Metric& m) {
          ", \"ratio\": " + optional_number(m.ratio()) + "}";
 }
 
+std::string skipped_json(const std::string& scenario, const std::string& reason) {
+  std::string escaped;  // the reason is free text (a path): escape it
+  for (const char c : reason) {
+    if (c == '"' || c == '\\') {
+      escaped += '\\';
+      escaped += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      escaped += buf;
+    } else {
+      escaped += c;
+    }
+  }
+  return "{\"scenario\": " + quoted(scenario) + ", \"skipped\": \"" + escaped + "\"}";
+}
+
 void print_table_header(FILE* out) {
   std::fprintf(out, "%-10s %-16s %-9s %12s %12s %7s\n", "scenario", "metric", "unit", "host", "baseline", "ratio");
 }

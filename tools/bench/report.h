@@ -29,6 +29,8 @@ int64_t percentile(const std::vector<int64_t>& sorted, double q);
 
 // One JSON object per line: {"scenario","metric","unit","host","baseline","ratio"}.
 std::string to_json(const Metric& m);
+// A skipped scenario's line: {"scenario", "skipped": reason}.
+std::string skipped_json(const std::string& scenario, const std::string& reason);
 void print_table_header(FILE* out);
 void print_table_row(FILE* out, const Metric& m);
 

@@ -159,6 +159,14 @@ bool p2_scenario(const char* name, size_t sessions, const Options& opt, const Ta
 
 }  // namespace
 
+bool measure_p2_latency(const std::string& kv_socket, double seconds, std::vector<int64_t>& latency_ns,
+                        std::string& error) {
+  P2Result result;
+  if (!run_p2(kv_socket, 1, seconds, false, result, error)) return false;
+  latency_ns.insert(latency_ns.end(), result.latency_ns.begin(), result.latency_ns.end());
+  return true;
+}
+
 bool run_p2_rtt(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
   return p2_scenario("p2-rtt", 1, opt, t, out, error);
 }

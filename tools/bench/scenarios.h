@@ -28,6 +28,7 @@ struct Options {
   uint64_t listeners = 100;      // p3-fanout: M listeners
   uint64_t idle_sessions = 100000;  // sessions: K idle P2 sessions
   uint64_t startup_runs = 5;     // startup: host starts measured (median reported)
+  uint64_t llm_streams = 64;     // llm-stream: streams at once (chunks/s, kv under load)
 };
 
 // Where the scenarios find things.
@@ -37,8 +38,13 @@ struct Target {
   std::string host_binary;       // startup spawns it
   std::string plugin_dir;        // the example plugins
   std::string baseline;          // the raw baseline's socket
+  std::string mock_llm;          // llm-stream: the mock provider, tests/support/mock_llm/mock_llm.py
+  std::string llm_plugin;        // llm-stream: llm.so, "" when it was not built
 };
 
+// A scenario that cannot run on this machine (llm-stream without python3
+// or without the llm plugin) returns true with `error` saying why and no
+// metrics: it is reported as skipped, not as a failure.
 using Scenario = bool (*)(const Options&, const Target&, std::vector<Metric>&, std::string& error);
 
 bool run_p2_rtt(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
@@ -47,6 +53,13 @@ bool run_p1_stream(const Options& opt, const Target& t, std::vector<Metric>& out
 bool run_p3_fanout(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 bool run_sessions(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 bool run_startup(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_llm_stream(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+
+// p2-rtt's measurement on its own: one kv session at `kv_socket`,
+// sequential requests (write, then read) for `seconds`; appends each
+// request's latency. llm-stream uses it for kv next to the streams.
+bool measure_p2_latency(const std::string& kv_socket, double seconds, std::vector<int64_t>& latency_ns,
+                        std::string& error);
 
 // The seven example devices of config/devices.json, as a manifest.
 std::string example_manifest(const std::string& extra_devices = {});

@@ -1,5 +1,5 @@
 // `bentosctl cat` (read until EOF, raw bytes to stdout, blocking like cat)
-// and `bentosctl send` (write a request, print the whole answer).
+// and `bentosctl send` (write a request, print the answer as it arrives).
 #include <cerrno>
 #include <csignal>
 #include <iostream>
@@ -158,18 +158,25 @@ int send_command(const std::vector<std::string>& args) {
     h.report(write_step, reply, "write: ");
     return h.release(kExitOpFailed);
   }
+  // Each read's data goes to stdout as soon as it arrives: a streaming
+  // device (an LLM answering token by token) shows its answer as it is
+  // produced, not at EOF. --json keeps it for its one summary object.
   std::string& answer = h.partial;
   int reads = 0;
   for (;;) {
     if (const int code = h.call(step, reply); code >= 0) return code;
     ++reads;
     if (reply.kind == wire::ReplyKind::error) {
-      if (!o.json) interrupt::write_stdout(answer);  // what came before the error
       h.report(step, reply, "");
       return h.release(kExitOpFailed);
     }
     if (reply.kind != wire::ReplyKind::buf || reply.data.empty()) break;
     answer += reply.data;
+    if (!o.json && !interrupt::write_stdout(reply.data)) {
+      // The reader went away (`| head -c 10`): stop quietly, as cat does.
+      h.release(kExitOk);
+      return 128 + SIGPIPE;
+    }
   }
   if (o.json) {
     nlohmann::ordered_json summary;
@@ -179,8 +186,6 @@ int send_command(const std::vector<std::string>& args) {
     summary["data_hex"] = client::to_hex(answer);
     summary["reads"] = reads;
     print_json(summary);
-  } else {
-    interrupt::write_stdout(answer);
   }
   return h.release(kExitOk);
 }

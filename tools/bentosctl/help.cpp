@@ -11,8 +11,9 @@ bentos-driver-host over its control socket. SOCKET is unix:///path.sock,
 Device commands:
   cat SOCKET                  read until EOF, copy the bytes to stdout (like cat;
                               Ctrl-C stops it cleanly)
-  send SOCKET TEXT|-          write TEXT (or stdin), then print the whole answer:
-                              the write-then-read (P2) round trip
+  send SOCKET TEXT|-          write TEXT (or stdin), then print the answer as it
+                              arrives, to EOF: the write-then-read (P2) round
+                              trip, or a streamed answer (an LLM)
   open SOCKET [FLAGS]         open with FLAGS (default rw), print the answer
   read SOCKET [SIZE]          read once (--all: until EOF), print the answer
   write SOCKET TEXT|-         write TEXT, stdin (-), --file PATH or --hex HEX
@@ -143,8 +144,10 @@ const char kSendUsage[] = R"HELP(Usage: bentosctl send SOCKET TEXT|- [--flags FL
 
 The write-then-read round trip (P2 devices such as kv): opens (default rw),
 writes TEXT (`-`: all of standard input) as one request, reads the answer to
-its end (EOF), prints it as is on standard output and releases. Works the same
-on stream devices: everything read until EOF is printed.
+its end (EOF), printing what each read returns on standard output as it
+arrives, and releases. Works the same on stream devices: everything read
+until EOF is printed, piece by piece (an LLM device's answer appears as it
+streams).
 
 An errno ends it with `bentosctl: send: error ENOENT (2)` on stderr and exit
 status 1. --json prints one object: ok, data, data_hex, reads (or errno,
@@ -154,6 +157,7 @@ Examples:
   bentosctl send run/kv.sock 'name=bentos'      # OK
   bentosctl send run/kv.sock name               # bentos
   echo hello | bentosctl send run/synth.sock -  # olleh
+  bentosctl send run/llm.sock 'hello'           # the model's answer, as it streams
   bentosctl send --json run/kv.sock name
 )HELP";
 

@@ -210,6 +210,10 @@ def echo_spec(body):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mock-llm/1"
+    # TCP_NODELAY, as real API servers stream: with Nagle, an event written
+    # while the previous one is unacknowledged waits for the client's
+    # delayed ACK (milliseconds), and chunk latencies would measure that.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         if self.server.verbose:
@@ -617,6 +621,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     # connects wait for SYN retransmits.
     request_queue_size = 512
     verbose = False
+
+    def handle_error(self, request, client_address):
+        # A client resetting an idle keep-alive connection (curl's pool
+        # when the host under test exits) is normal: no traceback for it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def main():
