@@ -1,6 +1,6 @@
 // libFuzzer target: the pure pattern state machines (host/patterns):
-// WriteReadSession (P2), StreamSession (P1), EventHub (P3) and
-// ConfiguredStreamSession (P4), driven by op sequences decoded from the
+// WriteReadMachine (P2), StreamMachine (P1), EventHub (P3) and
+// ConfiguredStreamMachine (P4), driven by op sequences decoded from the
 // input. docs/fuzzing.md says how to run it.
 //
 // Input layout: bytes 0..2 configure the machines (non-blocking flags,
@@ -87,13 +87,13 @@ struct Driver {
 
   // P2
   uint64_t p2_max = 0;
-  std::unique_ptr<WriteReadSession> p2;
+  std::unique_ptr<WriteReadMachine> p2;
   std::optional<uint64_t> p2_read_size;  // the submit came from a read of this size
   // P1
   EmptyRead p1_when = EmptyRead::eof;
   bool p1_nonblocking = false;
   uint64_t p1_max = 0;
-  std::unique_ptr<StreamSession> p1;
+  std::unique_ptr<StreamMachine> p1;
   Parked p1_parked;
   std::string p1_undelivered;  // accepted pushes not yet read, in order
 
@@ -116,7 +116,7 @@ struct Driver {
   // P4
   bool p4_nonblocking = false;
   uint64_t p4_max = 0;
-  std::unique_ptr<ConfiguredStreamSession> p4;
+  std::unique_ptr<ConfiguredStreamMachine> p4;
   Parked p4_parked;
 
   void step_p2(uint8_t op, uint8_t arg) {
@@ -130,7 +130,7 @@ struct Driver {
         break;
       }
       case 1: {
-        if (p2->state() == WriteReadSession::State::processing) break;  // one request in flight
+        if (p2->state() == WriteReadMachine::State::processing) break;  // one request in flight
         const WriteReadStep s = p2->flush();
         FUZZ_CHECK(s.submit != s.reply.has_value());
         if (s.submit) {
@@ -140,7 +140,7 @@ struct Driver {
         break;
       }
       case 2: {
-        if (p2->state() == WriteReadSession::State::processing) {
+        if (p2->state() == WriteReadMachine::State::processing) {
           const WriteReadStep s = p2->read(arg % 40);
           FUZZ_CHECK(!s.submit && s.reply);
           FUZZ_CHECK(s.reply->kind == ReplyKind::error && s.reply->err == EAGAIN);
@@ -159,7 +159,7 @@ struct Driver {
         break;
       }
       case 4: {
-        if (p2->state() != WriteReadSession::State::processing) break;
+        if (p2->state() != WriteReadMachine::State::processing) break;
         Completion c;
         switch (arg % 4) {
           case 0: case 1: c = Completion::bytes(payload(arg % 50, salt++)); break;
@@ -169,7 +169,7 @@ struct Driver {
         const Reply r = p2->complete(c);
         if (p2_read_size) check_read_reply(r, *p2_read_size);
         else FUZZ_CHECK(r.kind == ReplyKind::empty || r.kind == ReplyKind::error);
-        FUZZ_CHECK(p2->state() != WriteReadSession::State::processing);
+        FUZZ_CHECK(p2->state() != WriteReadMachine::State::processing);
         p2_read_size.reset();
         break;
       }
@@ -221,7 +221,7 @@ struct Driver {
         if (arg & 1) {  // a racing push after the release is discarded
           FUZZ_CHECK(p1->push(payload(3, salt++)).answers.empty());
         }
-        p1 = std::make_unique<StreamSession>(p1_when, p1_nonblocking, p1_max);
+        p1 = std::make_unique<StreamMachine>(p1_when, p1_nonblocking, p1_max);
         break;
       }
     }
@@ -381,7 +381,7 @@ struct Driver {
           const P4Step y = p4->yield(p4->current_cycle(), "late");
           FUZZ_CHECK(y.answers.empty() && p4->queued_records() == 0);
         }
-        p4 = std::make_unique<ConfiguredStreamSession>(p4_nonblocking, p4_max);
+        p4 = std::make_unique<ConfiguredStreamMachine>(p4_nonblocking, p4_max);
         break;
       }
     }
@@ -400,15 +400,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Driver d;
   const uint8_t c0 = data[0], c1 = data[1], c2 = data[2];
   d.p2_max = 1 + c1 % 64;
-  d.p2 = std::make_unique<WriteReadSession>(d.p2_max);
+  d.p2 = std::make_unique<WriteReadMachine>(d.p2_max);
   d.p1_when = (c0 & 1) ? EmptyRead::block : EmptyRead::eof;
   d.p1_nonblocking = c0 & 2;
   d.p1_max = (c2 & 0x80) ? 64u << 10 : 1 + c2 % 64;  // room for large chunks, or a tight bound
-  d.p1 = std::make_unique<StreamSession>(d.p1_when, d.p1_nonblocking, d.p1_max);
+  d.p1 = std::make_unique<StreamMachine>(d.p1_when, d.p1_nonblocking, d.p1_max);
   d.p3 = std::make_unique<EventHub>((c0 & 4) != 0, 1 + (c0 >> 4) % 8);
   d.p4_nonblocking = c0 & 8;
   d.p4_max = 1 + c2 % 72;
-  d.p4 = std::make_unique<ConfiguredStreamSession>(d.p4_nonblocking, d.p4_max);
+  d.p4 = std::make_unique<ConfiguredStreamMachine>(d.p4_nonblocking, d.p4_max);
 
   for (size_t i = 3; i + 1 < size; i += 2) {
     const uint8_t op = data[i], arg = data[i + 1];

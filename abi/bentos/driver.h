@@ -6,6 +6,19 @@
  * object that exports exactly one function, bentos_driver_entry_v1(), which
  * returns a static, constant descriptor (struct bentos_driver).
  *
+ * Lifecycle, and the thread each step runs on:
+ *   bentos_driver_entry_v1()  once per dlopen, on the loop thread
+ *   create(config)            once per device: loop thread at start-up,
+ *                             a lifecycle thread of its own during a reload
+ *   session_start / raw open  per open file (connection, fh)   [callbacks]
+ *   ops                       read, write, ioctl, ... per pattern [callbacks]
+ *   session_end / raw release exactly once per successful start [callbacks]
+ *   destroy(instance)         once, after every session ended and every
+ *                             timer stopped: loop thread at shutdown, a
+ *                             lifecycle thread during a reload
+ * [callbacks]: the loop thread, or a host worker when the device runs on
+ * workers (see Threading). The pattern semantics: docs/patterns.md.
+ *
  * Versions: 1.0 was the first; 1.1 appended end_output to the services
  * (P1 end of output) and on_writable to the P4 ops. A plugin built against
  * 1.1 that uses an appended service must check that the host has it:
@@ -33,7 +46,7 @@
  * callbacks always run on the loop thread. create() and destroy() have
  * rules of their own: see struct bentos_driver.
  *
- * Handles: bentos_call, bentos_session and bentos_stream handles are
+ * Handles: bentos_call, bentos_session and bentos_cycle handles are
  * generation-checked inside the host. Using one after it was completed,
  * after its session ended, or twice, is detected, logged and ignored (the
  * service returns -ESTALE); it is never a use after free.
@@ -69,7 +82,10 @@ typedef struct bentos_session bentos_session;
 /* One request awaiting its answer; complete it exactly once. */
 typedef struct bentos_call bentos_call;
 /* One P4 processing cycle: yield records, then end it exactly once. */
-typedef struct bentos_stream bentos_stream;
+typedef struct bentos_cycle bentos_cycle;
+/* The 1.0 name of bentos_cycle, kept so 1.0 sources compile unchanged. (It
+ * is unrelated to bentos_stream_ops, the P1 pure-stream ops table.) */
+typedef bentos_cycle bentos_stream;
 
 /* ---- Enumerations (stored in uint32_t fields) ------------------------- */
 
@@ -163,8 +179,8 @@ typedef struct bentos_host_services {
    * later. After DROP, RESET or release the stream is cancelled: yield
    * returns -ECANCELED and does nothing; end() must still be called once so
    * the host can forget the handle. */
-  int32_t (*yield)(bentos_stream *stream, const void *data, uint64_t len);
-  int32_t (*end)(bentos_stream *stream, int32_t negative_errno);
+  int32_t (*yield)(bentos_cycle *cycle, const void *data, uint64_t len);
+  int32_t (*end)(bentos_cycle *cycle, int32_t negative_errno);
 
   /* Any thread. Run fn(arg) on the loop thread soon. 0 or -errno. Tasks
    * still queued when destroy() begins are dropped, never run. */
@@ -172,8 +188,10 @@ typedef struct bentos_host_services {
 
   /* Any thread (fn runs on the loop thread). A timer calling fn(arg) after
    * delay_ms, then every repeat_ms if repeat_ms > 0. Returns an id > 0, or
-   * 0 on failure. Called off the loop thread, the timer starts shortly
-   * after; stopping it before then still prevents it. Timers still running
+   * 0 on failure (no host or no fn, or called off the loop once the host
+   * stopped taking tasks for the instance): 0, not a negative errno, since
+   * the return is an unsigned id. Called off the loop thread, the timer
+   * starts shortly after; stopping it before then still prevents it. Timers still running
    * at destroy are stopped by the host before destroy() is called. */
   uint64_t (*timer_start)(bentos_host *host, uint64_t delay_ms,
                           uint64_t repeat_ms, bentos_task_fn fn, void *arg);
@@ -222,20 +240,32 @@ typedef struct bentos_host_services {
 typedef struct bentos_raw_ops {
   uint32_t struct_size;
   uint32_t reserved;
+  /* Valid completions: complete_ok, complete_error. */
   int32_t (*open)(void *instance, bentos_call *call,
                   const bentos_session_info *info, void **state);
+  /* Valid completions: complete_bytes (at most `size` bytes; 0 = EOF),
+   * complete_error. */
   int32_t (*read)(void *instance, void *state, bentos_call *call,
                   uint64_t size, int64_t offset);
+  /* Valid completions: complete_count (bytes taken, at most len),
+   * complete_error. */
   int32_t (*write)(void *instance, void *state, bentos_call *call,
                    const uint8_t *data, uint64_t len, int64_t offset);
+  /* Valid completions: complete_ok, complete_error. */
   int32_t (*flush)(void *instance, void *state, bentos_call *call);
+  /* Valid completions: complete_ok, complete_error (the session ends
+   * either way; free `state` here). */
   int32_t (*release)(void *instance, void *state, bentos_call *call,
                      int32_t flags);
+  /* Valid completions: complete_ok, complete_error. */
   int32_t (*fsync)(void *instance, void *state, bentos_call *call,
                    int32_t datasync);
+  /* Valid completions: complete_ioctl (result, and at most out_size
+   * bytes), complete_error. */
   int32_t (*ioctl)(void *instance, void *state, bentos_call *call,
                    uint32_t cmd, uint32_t flags, const uint8_t *in,
                    uint64_t in_len, uint64_t out_size);
+  /* Valid completions: complete_poll (revents), complete_error. */
   int32_t (*poll)(void *instance, void *state, bentos_call *call,
                   uint32_t events);
 } bentos_raw_ops;
@@ -301,20 +331,20 @@ typedef struct bentos_configured_stream_ops {
                           const uint8_t *in, uint64_t in_len,
                           void **new_config);
   void (*config_free)(void *instance, void *config);
-  /* Start a cycle over its input records; yield/end through `stream`,
+  /* Start a cycle over its input records; yield/end through `cycle`,
    * now or later, from any thread. A negative return fails the submit at
    * once (and end() must then not be called). config stays valid until the
-   * stream ends or is cancelled. */
+   * cycle ends or is cancelled. */
   int32_t (*process)(void *instance, void *state, const void *config,
                      const bentos_bytes *records, uint64_t count,
-                     bentos_stream *stream);
+                     bentos_cycle *cycle);
   /* A read-direction ioctl the codec did not claim: answer the call with
    * complete_ioctl(call, 0, bytes, len) or an error. Any state. */
   int32_t (*on_query)(void *instance, void *state, const void *config,
                       bentos_call *call, uint32_t cmd, const uint8_t *in,
                       uint64_t in_len, uint64_t out_size);
-  /* The in-flight stream was cancelled (DROP, RESET, release). */
-  void (*on_cancel)(void *instance, void *state, bentos_stream *stream);
+  /* The cycle in flight was cancelled (DROP, RESET, release). */
+  void (*on_cancel)(void *instance, void *state, bentos_cycle *cycle);
   /* The stream ended and its output is draining; once per cycle. */
   void (*on_drain)(void *instance, void *state);
   /* ABI 1.1. A yield was refused with -EAGAIN (the session's unread

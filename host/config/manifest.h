@@ -43,7 +43,7 @@ struct DeviceSpec {
   std::vector<uint32_t> allowed_gids;
   ReadWhenEmpty read_when_empty = ReadWhenEmpty::pattern_default;
   Limits limits;
-  // Where the device's plugin callbacks run (session/executor.h): with
+  // Where the device's plugin callbacks run (loop/executor.h): with
   // "threads": N (1..64) or "executor": "worker", on a WorkerExecutor of N
   // host threads (4 when only "executor" is given), one strand per session;
   // with neither (0, "loop"), inline on the loop thread. The plugin's

@@ -16,8 +16,8 @@ namespace bentos::daemon {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using session::Device;
-using session::DeviceStats;
+using device::Device;
+using device::DeviceStats;
 
 const char kCommandList[] = "list, status, stats, reload, help";
 const char kRequestShape[] = R"(a JSON object such as {"command": "list"})";
@@ -141,7 +141,7 @@ Json stats_of(const Device& d) {
   for (size_t op = 0; op < DeviceStats::kOps; ++op) {
     const auto kind = static_cast<wire::OpKind>(op);
     requests[wire::op_name(kind)] = s.requests(kind);
-    const session::LatencyHistogram& h = s.latency(kind);
+    const device::LatencyHistogram& h = s.latency(kind);
     if (h.count() == 0) continue;
     latency[wire::op_name(kind)] = Json{{"count", h.count()},
                                        {"p50", micros(h.percentile(0.50))},

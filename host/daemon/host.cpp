@@ -45,7 +45,7 @@ bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_
                       std::string& error) {
   auto library = library_for(spec, plugin_path, error);
   if (!library) return false;
-  auto device = std::make_unique<session::Device>(context_, spec, library);
+  auto device = std::make_unique<device::Device>(context_, spec, library);
   if (!device->start(listen, error)) return false;
   devices_.push_back(std::move(device));
   plugin_paths_[spec.name] = plugin_path;
@@ -54,7 +54,7 @@ bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_
 
 bool Host::adopt(const DeviceConfig& config, std::shared_ptr<plugin::PluginLibrary> library,
                  std::unique_ptr<plugin::PluginInstance>& instance, std::string& error) {
-  auto device = std::make_unique<session::Device>(context_, config.spec, std::move(library));
+  auto device = std::make_unique<device::Device>(context_, config.spec, std::move(library));
   if (!device->start_with(std::move(instance), /*listen=*/true, error)) {
     instance = device->stop_serving();
     return false;
@@ -107,8 +107,8 @@ void Host::stop() {
   libraries_.clear();
 }
 
-std::vector<session::Device*> Host::devices() {
-  std::vector<session::Device*> out;
+std::vector<device::Device*> Host::devices() {
+  std::vector<device::Device*> out;
   for (auto& d : devices_) out.push_back(d.get());
   return out;
 }

@@ -20,8 +20,8 @@
 
 #include "config/manifest.h"
 #include "plugin/library.h"
-#include "session/device.h"
-#include "session/host_context.h"
+#include "device/device.h"
+#include "loop/host_context.h"
 
 namespace bentos::daemon {
 
@@ -79,8 +79,8 @@ class Host {
   bool reload(const std::vector<DeviceConfig>& wanted, std::chrono::milliseconds bound, ReloadDone done);
   bool reloading() const { return reload_ != nullptr; }
 
-  std::vector<session::Device*> devices();
-  session::HostContext& context() { return context_; }
+  std::vector<device::Device*> devices();
+  loop::HostContext& context() { return context_; }
 
   // Which device stop() is stopping right now ("" when none). Shared, and
   // readable from any thread, so a shutdown watchdog can name a plugin
@@ -103,10 +103,10 @@ class Host {
   std::shared_ptr<const StopProgress> stop_progress() const { return stop_progress_; }
 
  private:
-  session::HostContext context_;
+  loop::HostContext context_;
   bool allow_insecure_plugins_;
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
-  std::vector<std::unique_ptr<session::Device>> devices_;
+  std::vector<std::unique_ptr<device::Device>> devices_;
   std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs
   // Unloads the plugin files no device uses any more, so a file replaced
   // on disk is loaded afresh when its devices restart.

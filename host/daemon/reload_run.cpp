@@ -19,7 +19,7 @@ void ReloadRun::start(const std::vector<Host::DeviceConfig>& wanted) {
   // Take down what is gone or changed first, so a changed device can
   // rebind its socket once its new instance exists.
   std::vector<std::string> going;
-  for (session::Device* d : host_.devices()) {
+  for (device::Device* d : host_.devices()) {
     const std::string& name = d->name();
     auto found = by_name.find(name);
     if (found != by_name.end() && found->second->spec == d->spec() &&

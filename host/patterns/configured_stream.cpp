@@ -50,10 +50,10 @@ const char* p4_state_name(P4State state) {
 
 bool is_framework_ioctl(uint32_t cmd) { return ((cmd >> 8) & 0xFFu) == kP4IoctlType; }
 
-ConfiguredStreamSession::ConfiguredStreamSession(bool nonblocking, uint64_t max_request_bytes)
+ConfiguredStreamMachine::ConfiguredStreamMachine(bool nonblocking, uint64_t max_request_bytes)
     : nonblocking_(nonblocking), max_request_bytes_(max_request_bytes) {}
 
-P4Step ConfiguredStreamSession::write(std::string_view data) {
+P4Step ConfiguredStreamMachine::write(std::string_view data) {
   // A stream owns the session until it completes: its input is closed.
   if (state_ == P4State::processing || state_ == P4State::streaming || state_ == P4State::draining) {
     return answered(Reply::error(EBUSY));
@@ -68,14 +68,14 @@ P4Step ConfiguredStreamSession::write(std::string_view data) {
   return answered(Reply::written(data.size()));
 }
 
-P4Step ConfiguredStreamSession::flush() {
+P4Step ConfiguredStreamMachine::flush() {
   if (state_ == P4State::configured) {
     return submit(/*by_flush=*/true);  // process_started answers this flush
   }
   return answered(Reply::empty());
 }
 
-P4Step ConfiguredStreamSession::read(uint64_t size, ReadToken token) {
+P4Step ConfiguredStreamMachine::read(uint64_t size, ReadToken token) {
   P4Step step;
   switch (state_) {
     case P4State::open:
@@ -117,7 +117,7 @@ P4Step ConfiguredStreamSession::read(uint64_t size, ReadToken token) {
   return step;
 }
 
-P4Step ConfiguredStreamSession::process_started(uint64_t cycle, int32_t rc) {
+P4Step ConfiguredStreamMachine::process_started(uint64_t cycle, int32_t rc) {
   if (cycle == 0 || cycle != awaiting_start_) return stale_step();
   awaiting_start_ = 0;
   P4Step step;
@@ -149,7 +149,7 @@ P4Step ConfiguredStreamSession::process_started(uint64_t cycle, int32_t rc) {
   return step;
 }
 
-P4Step ConfiguredStreamSession::yield(uint64_t cycle, std::string_view record) {
+P4Step ConfiguredStreamMachine::yield(uint64_t cycle, std::string_view record) {
   if (!accepting(cycle)) return stale_step();
   P4Step step;
   // [fix] a zero-length record would read as EOF; it is dropped and does
@@ -162,7 +162,7 @@ P4Step ConfiguredStreamSession::yield(uint64_t cycle, std::string_view record) {
   return step;
 }
 
-P4Step ConfiguredStreamSession::end(uint64_t cycle, int32_t error) {
+P4Step ConfiguredStreamMachine::end(uint64_t cycle, int32_t error) {
   // ended_ makes a second end stale, which is what keeps on_drain to once
   // per cycle.
   if (!accepting(cycle)) return stale_step();
@@ -180,7 +180,7 @@ P4Step ConfiguredStreamSession::end(uint64_t cycle, int32_t error) {
   return step;
 }
 
-P4Step ConfiguredStreamSession::framework_ioctl(uint32_t cmd) {
+P4Step ConfiguredStreamMachine::framework_ioctl(uint32_t cmd) {
   if (!is_framework_ioctl(cmd)) return answered(Reply::error(EINVAL));
   P4Step step;
   switch (static_cast<P4Ioctl>(cmd & 0xFFu)) {
@@ -233,15 +233,15 @@ P4Step ConfiguredStreamSession::framework_ioctl(uint32_t cmd) {
   return step;
 }
 
-bool ConfiguredStreamSession::config_writable() const {
+bool ConfiguredStreamMachine::config_writable() const {
   return state_ == P4State::open || state_ == P4State::configured;
 }
 
-void ConfiguredStreamSession::config_stored() {
+void ConfiguredStreamMachine::config_stored() {
   if (state_ == P4State::open) state_ = P4State::configured;
 }
 
-uint32_t ConfiguredStreamSession::poll() const {
+uint32_t ConfiguredStreamMachine::poll() const {
   switch (state_) {
     case P4State::open:
     case P4State::configured: return kPollOut;
@@ -253,7 +253,7 @@ uint32_t ConfiguredStreamSession::poll() const {
   return 0;
 }
 
-P4Step ConfiguredStreamSession::end_session(bool answer_parked) {
+P4Step ConfiguredStreamMachine::end_session(bool answer_parked) {
   P4Step step;
   step.cancel = stream_in_flight();
   cancel_cycle();
@@ -268,7 +268,7 @@ P4Step ConfiguredStreamSession::end_session(bool answer_parked) {
   return step;
 }
 
-P4Step ConfiguredStreamSession::submit(bool by_flush) {
+P4Step ConfiguredStreamMachine::submit(bool by_flush) {
   P4Step step;
   step.submit = true;
   step.records = std::move(records_);
@@ -288,7 +288,7 @@ P4Step ConfiguredStreamSession::submit(bool by_flush) {
   return step;
 }
 
-void ConfiguredStreamSession::cancel_cycle() {
+void ConfiguredStreamMachine::cancel_cycle() {
   cycle_ = 0;  // every later yield/end of the old cycle is stale
   ended_ = false;
   output_.clear();
@@ -297,11 +297,11 @@ void ConfiguredStreamSession::cancel_cycle() {
   error_ = 0;
 }
 
-bool ConfiguredStreamSession::accepting(uint64_t cycle) const {
+bool ConfiguredStreamMachine::accepting(uint64_t cycle) const {
   return cycle != 0 && cycle == cycle_ && !ended_;
 }
 
-void ConfiguredStreamSession::serve_parked(ParkedAnswers& answers) {
+void ConfiguredStreamMachine::serve_parked(ParkedAnswers& answers) {
   while (!parked_.empty() && !output_.empty()) {
     const ParkedRead read = parked_.front();
     parked_.pop_front();
@@ -314,7 +314,7 @@ void ConfiguredStreamSession::serve_parked(ParkedAnswers& answers) {
   }
 }
 
-Reply ConfiguredStreamSession::deliver_head(uint64_t size) {
+Reply ConfiguredStreamMachine::deliver_head(uint64_t size) {
   // One record per read, never merged; a record longer than `size` is
   // split and its rest stays at the head for the next read.
   const std::string& head = output_.front();
@@ -330,11 +330,11 @@ Reply ConfiguredStreamSession::deliver_head(uint64_t size) {
   return reply;
 }
 
-Reply ConfiguredStreamSession::finished_reply() const {
+Reply ConfiguredStreamMachine::finished_reply() const {
   return error_ != 0 ? Reply::error(error_) : Reply::bytes({});
 }
 
-void ConfiguredStreamSession::answer_all_parked(const Reply& reply, ParkedAnswers& answers) {
+void ConfiguredStreamMachine::answer_all_parked(const Reply& reply, ParkedAnswers& answers) {
   for (const ParkedRead& read : parked_) answers.push_back(ParkedAnswer{read.token, reply});
   parked_.clear();
 }

@@ -59,9 +59,9 @@ struct P4Step {
   bool stale = false;                // a yield/end for a cycle no longer current
 };
 
-class ConfiguredStreamSession {
+class ConfiguredStreamMachine {
  public:
-  ConfiguredStreamSession(bool nonblocking, uint64_t max_request_bytes);
+  ConfiguredStreamMachine(bool nonblocking, uint64_t max_request_bytes);
 
   // One record. OPEN -> CONFIGURED; CONFIGURED: appended; PROCESSING,
   // STREAMING, DRAINING: EBUSY; COMPLETE: clears the stored error, record,

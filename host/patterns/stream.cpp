@@ -20,10 +20,10 @@ std::optional<Reply> stream_fixed_reply(OpKind op) {
   }
 }
 
-StreamSession::StreamSession(EmptyRead when_empty, bool nonblocking, uint64_t max_buffered_bytes)
+StreamMachine::StreamMachine(EmptyRead when_empty, bool nonblocking, uint64_t max_buffered_bytes)
     : when_empty_(when_empty), nonblocking_(nonblocking), max_buffered_bytes_(max_buffered_bytes) {}
 
-StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
+StreamMachine::ReadResult StreamMachine::read(uint64_t size, ReadToken token) {
   ReadResult result;
   // Invariant: reads park only while the queue is empty (push serves them
   // before queueing), so a non-empty queue never jumps a parked read.
@@ -44,7 +44,7 @@ StreamSession::ReadResult StreamSession::read(uint64_t size, ReadToken token) {
   return result;
 }
 
-StreamSession::PushResult StreamSession::push(std::string_view data) {
+StreamMachine::PushResult StreamMachine::push(std::string_view data) {
   PushResult result;
   if (output_ended_ && !ended_) {
     result.ended_output = true;
@@ -78,7 +78,7 @@ StreamSession::PushResult StreamSession::push(std::string_view data) {
   return result;
 }
 
-bool StreamSession::end_output(int32_t error, ParkedAnswers& answers) {
+bool StreamMachine::end_output(int32_t error, ParkedAnswers& answers) {
   if (output_ended_ || ended_) return false;
   output_ended_ = true;
   output_error_ = error;
@@ -90,16 +90,16 @@ bool StreamSession::end_output(int32_t error, ParkedAnswers& answers) {
   return true;
 }
 
-bool StreamSession::take_writable_notice() {
+bool StreamMachine::take_writable_notice() {
   return std::exchange(notice_pending_, false);
 }
 
-uint32_t StreamSession::poll() const {
+uint32_t StreamMachine::poll() const {
   if (output_ended_) return kPollOut | kPollIn | kPollHup;
   return kPollOut | (queued_bytes_ > 0 ? kPollIn : 0u);
 }
 
-ParkedAnswers StreamSession::end() {
+ParkedAnswers StreamMachine::end() {
   ParkedAnswers answers;
   for (const ParkedRead& read : parked_) answers.push_back(ParkedAnswer{read.token, Reply::error(EIO)});
   parked_.clear();
@@ -123,7 +123,7 @@ ParkedAnswers StreamSession::end() {
 // reference count (and, from std::shared_ptr, an allocation) per push and
 // per piece, for every chunk; moving keeps a chunk's one owner. Pieces
 // below wire::kCopyBelow are gathered by copying (ByteSegments::append).
-wire::ByteSegments StreamSession::take(uint64_t size) {
+wire::ByteSegments StreamMachine::take(uint64_t size) {
   wire::ByteSegments out;
   while (out.size() < size && !chunks_.empty()) {
     std::string& head = chunks_.front();

@@ -28,9 +28,9 @@ enum class EmptyRead { eof, block };
 // release, read, poll need the session or the plugin).
 std::optional<wire::Reply> stream_fixed_reply(wire::OpKind op);
 
-class StreamSession {
+class StreamMachine {
  public:
-  StreamSession(EmptyRead when_empty, bool nonblocking, uint64_t max_buffered_bytes);
+  StreamMachine(EmptyRead when_empty, bool nonblocking, uint64_t max_buffered_bytes);
 
   struct ReadResult {
     bool parked = false;  // no reply now: the token waits in the queue

@@ -9,17 +9,17 @@ namespace bentos::patterns {
 
 using wire::Reply;
 
-const char* write_read_state_name(WriteReadSession::State state) {
+const char* write_read_state_name(WriteReadMachine::State state) {
   switch (state) {
-    case WriteReadSession::State::idle: return "IDLE";
-    case WriteReadSession::State::accumulating: return "ACCUMULATING";
-    case WriteReadSession::State::processing: return "PROCESSING";
-    case WriteReadSession::State::response_ready: return "RESPONSE_READY";
+    case WriteReadMachine::State::idle: return "IDLE";
+    case WriteReadMachine::State::accumulating: return "ACCUMULATING";
+    case WriteReadMachine::State::processing: return "PROCESSING";
+    case WriteReadMachine::State::response_ready: return "RESPONSE_READY";
   }
   return "?";
 }
 
-Reply WriteReadSession::write(std::string_view data) {
+Reply WriteReadMachine::write(std::string_view data) {
   if (state_ == State::processing || state_ == State::response_ready) return Reply::error(EBUSY);
   if (data.size() > max_request_bytes_ - std::min<uint64_t>(input_.size(), max_request_bytes_)) {
     return Reply::error(EFBIG);  // [fix] bounded request; nothing appended
@@ -30,14 +30,14 @@ Reply WriteReadSession::write(std::string_view data) {
   return Reply::written(data.size());
 }
 
-WriteReadStep WriteReadSession::flush() {
+WriteReadStep WriteReadMachine::flush() {
   if (state_ == State::accumulating) return submit(Trigger::flush, 0);
   WriteReadStep step;
   step.reply = Reply::empty();
   return step;
 }
 
-WriteReadStep WriteReadSession::read(uint64_t size) {
+WriteReadStep WriteReadMachine::read(uint64_t size) {
   WriteReadStep step;
   switch (state_) {
     case State::accumulating:
@@ -61,13 +61,13 @@ WriteReadStep WriteReadSession::read(uint64_t size) {
   return step;
 }
 
-void WriteReadSession::recycle(std::string&& request_buffer) {
+void WriteReadMachine::recycle(std::string&& request_buffer) {
   if (!input_.empty() || request_buffer.capacity() <= input_.capacity()) return;
   request_buffer.clear();
   input_.swap(request_buffer);
 }
 
-uint32_t WriteReadSession::poll() const {
+uint32_t WriteReadMachine::poll() const {
   switch (state_) {
     case State::idle:
     case State::accumulating: return kPollOut;
@@ -77,7 +77,7 @@ uint32_t WriteReadSession::poll() const {
   return 0;
 }
 
-WriteReadStep WriteReadSession::submit(Trigger trigger, uint64_t read_size) {
+WriteReadStep WriteReadMachine::submit(Trigger trigger, uint64_t read_size) {
   WriteReadStep step;
   step.submit = true;
   step.request = std::move(input_);
@@ -88,7 +88,7 @@ WriteReadStep WriteReadSession::submit(Trigger trigger, uint64_t read_size) {
   return step;
 }
 
-Reply WriteReadSession::deliver(uint64_t size) {
+Reply WriteReadMachine::deliver(uint64_t size) {
   const size_t remaining = response_.size() - delivered_;
   const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining, size));
   const bool finished = n == remaining;
@@ -106,7 +106,7 @@ Reply WriteReadSession::deliver(uint64_t size) {
   return reply;
 }
 
-Reply WriteReadSession::complete(Completion answer) {
+Reply WriteReadMachine::complete(Completion answer) {
   if (state_ != State::processing) return Reply::error(EIO);  // no submit awaits an answer
   if (answer.kind != Completion::Kind::bytes) {
     state_ = State::idle;

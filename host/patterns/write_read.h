@@ -29,11 +29,11 @@ struct WriteReadStep {
   std::string request;  // the whole accumulated input, when submit is set
 };
 
-class WriteReadSession {
+class WriteReadMachine {
  public:
   enum class State { idle, accumulating, processing, response_ready };
 
-  explicit WriteReadSession(uint64_t max_request_bytes) : max_request_bytes_(max_request_bytes) {}
+  explicit WriteReadMachine(uint64_t max_request_bytes) : max_request_bytes_(max_request_bytes) {}
 
   // IDLE/ACCUMULATING: append, count = len (EFBIG, nothing appended, if the
   // cycle would exceed max_request_bytes). PROCESSING/RESPONSE_READY: EBUSY.
@@ -76,6 +76,6 @@ class WriteReadSession {
   uint64_t trigger_size_ = 0;
 };
 
-const char* write_read_state_name(WriteReadSession::State state);
+const char* write_read_state_name(WriteReadMachine::State state);
 
 }  // namespace bentos::patterns

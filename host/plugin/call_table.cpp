@@ -1,6 +1,6 @@
 #include <utility>
 
-#include "plugin/calls.h"
+#include "plugin/call_table.h"
 
 namespace bentos::plugin {
 

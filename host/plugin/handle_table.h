@@ -1,6 +1,6 @@
 // Process-wide tables that turn the ABI's opaque handles (bentos_session*,
-// bentos_stream*) into host objects; bentos_call*, made once per request,
-// has its own slot table (plugin/calls.h) with the same guarantees.
+// bentos_cycle*) into host objects; bentos_call*, made once per request,
+// has its own slot table (plugin/call_table.h) with the same guarantees.
 //
 // A handle is not a pointer to host memory: it is a 64-bit id, never reused,
 // stored in the pointer. Completing a call twice, after its timeout, or after

@@ -5,21 +5,21 @@
 #include <cstring>
 #include <thread>
 
-#include "plugin/calls.h"
+#include "plugin/services.h"
 #include "util/log.h"
 
 namespace bentos::plugin {
 
 std::unique_ptr<PluginInstance> PluginInstance::prepare(std::shared_ptr<PluginLibrary> library,
                                                         const std::string& device, const std::string& config_json,
-                                                        uv_loop_t* loop, std::shared_ptr<LoopInbox> inbox) {
+                                                        uv_loop_t* loop, std::shared_ptr<loop::LoopInbox> inbox) {
   std::unique_ptr<PluginInstance> self(new PluginInstance());
   self->library_ = std::move(library);
   self->config_json_ = config_json;
   self->host_.device = device;
   self->host_.loop = loop;
   self->host_.inbox = std::move(inbox);
-  self->host_.guard = std::make_shared<PluginGuard>(device);
+  self->host_.guard = std::make_shared<loop::PluginGuard>(device);
   self->host_.timers = std::make_unique<TimerSet>(loop, self->host_.guard);
   // Set here, not in run_create(): during a reload create() runs on a
   // lifecycle thread, and the services must still know the real loop.
@@ -30,7 +30,7 @@ std::unique_ptr<PluginInstance> PluginInstance::prepare(std::shared_ptr<PluginLi
 std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<PluginLibrary> library,
                                                        const std::string& device,
                                                        const std::string& config_json, uv_loop_t* loop,
-                                                       std::shared_ptr<LoopInbox> inbox,
+                                                       std::shared_ptr<loop::LoopInbox> inbox,
                                                        std::string& error) {
   auto self = prepare(std::move(library), device, config_json, loop, std::move(inbox));
   if (!self->run_create(error)) return nullptr;

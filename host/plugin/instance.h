@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "plugin/host_context.h"
+#include "plugin/bentos_host.h"
 #include "plugin/library.h"
 
 namespace bentos::plugin {
@@ -29,13 +29,13 @@ class PluginInstance {
   // thread, so services called from elsewhere post to it).
   static std::unique_ptr<PluginInstance> prepare(std::shared_ptr<PluginLibrary> library, const std::string& device,
                                                  const std::string& config_json, uv_loop_t* loop,
-                                                 std::shared_ptr<LoopInbox> inbox);
+                                                 std::shared_ptr<loop::LoopInbox> inbox);
   // Loop thread: prepare() and run_create() in one go (startup, --check).
   // On failure returns nullptr and sets `error`.
   static std::unique_ptr<PluginInstance> create(std::shared_ptr<PluginLibrary> library,
                                                 const std::string& device,
                                                 const std::string& config_json, uv_loop_t* loop,
-                                                std::shared_ptr<LoopInbox> inbox, std::string& error);
+                                                std::shared_ptr<loop::LoopInbox> inbox, std::string& error);
   ~PluginInstance();
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
@@ -60,7 +60,7 @@ class PluginInstance {
   bentos_host* host() { return &host_; }
   const std::string& device() const { return host_.device; }
   // The barrier this instance's plugin code runs behind (guard.h).
-  const std::shared_ptr<PluginGuard>& guard() const { return host_.guard; }
+  const std::shared_ptr<loop::PluginGuard>& guard() const { return host_.guard; }
   // The gate of this instance's posted tasks (the loop closes it when it
   // gives up on an instance a job still owns).
   const std::shared_ptr<TaskGate>& gate() const { return host_.gate; }

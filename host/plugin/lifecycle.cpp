@@ -94,7 +94,7 @@ void LifecycleJob::wait_until_none_running() {
   registry().none_left.wait(lock, [] { return registry().running.empty(); });
 }
 
-std::shared_ptr<LifecycleJob> LifecycleJob::start(uv_loop_t* loop, std::shared_ptr<LoopInbox> inbox, Hook hook,
+std::shared_ptr<LifecycleJob> LifecycleJob::start(uv_loop_t* loop, std::shared_ptr<loop::LoopInbox> inbox, Hook hook,
                                                   std::unique_ptr<PluginInstance> instance,
                                                   std::chrono::milliseconds bound, Done done) {
   std::shared_ptr<LifecycleJob> self(new LifecycleJob());

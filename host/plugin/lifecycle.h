@@ -44,7 +44,7 @@ class LifecycleJob : public std::enable_shared_from_this<LifecycleJob> {
   // Loop thread. Runs `hook` of `instance` (prepared for create, or after
   // begin_destroy for destroy) on a new thread. `done` never runs inside
   // start().
-  static std::shared_ptr<LifecycleJob> start(uv_loop_t* loop, std::shared_ptr<LoopInbox> inbox, Hook hook,
+  static std::shared_ptr<LifecycleJob> start(uv_loop_t* loop, std::shared_ptr<loop::LoopInbox> inbox, Hook hook,
                                              std::unique_ptr<PluginInstance> instance,
                                              std::chrono::milliseconds bound, Done done);
   // Loop thread. The host is stopping: `done` will not run; a thread still

@@ -1,6 +1,8 @@
 // The host services table (driver.h): what a plugin can call. Every entry
 // here says which thread may call it; "any" entries only touch thread-safe
 // state (the handle tables, the inbox, the logger).
+#include "plugin/services.h"
+
 #include <atomic>
 #include <cerrno>
 #include <functional>
@@ -8,51 +10,14 @@
 #include <string>
 #include <thread>
 
-#include "plugin/calls.h"
-#include "plugin/host_context.h"
+#include "plugin/bentos_host.h"
+#include "plugin/call_tracker.h"
 #include "plugin/targets.h"
 #include "util/log.h"
 
 namespace bentos::plugin {
 
 using patterns::Completion;
-
-uint64_t next_handle_id() {
-  // Starts at 1 so no handle is ever NULL; 64 bits never wrap in practice.
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-HandleTable<PushTarget>& push_targets() {
-  static HandleTable<PushTarget> table;
-  return table;
-}
-
-HandleTable<CycleTarget>& cycle_targets() {
-  static HandleTable<CycleTarget> table;
-  return table;
-}
-
-int32_t complete_call(bentos_call* call, Completion&& answer, const std::string& plugin_bug) {
-  const uint64_t id = id_from_handle(call);
-  std::optional<PendingCall> pending = call_table().take(id);
-  if (!pending) {
-    log::warn("plugin", "call #" + std::to_string(id) + " completed (" +
-                            patterns::completion_kind_name(answer.kind) +
-                            ") but it was already answered, timed out, or its connection closed; dropped");
-    return -ESTALE;
-  }
-  const std::shared_ptr<const CallRoute> route = pending->route;
-  if (!plugin_bug.empty()) log::warn(route->device, "plugin " + plugin_bug);
-  auto task = [call = std::move(*pending), answer = std::move(answer)]() mutable {
-    if (CallSink* sink = call.route->sink) sink->deliver(call, std::move(answer));
-  };
-  static_assert(LoopInbox::Task::fits_inline<decltype(task)>(), "a completion must not allocate");
-  if (!route->inbox->post(std::move(task))) {
-    log::debug(route->device, "completion after shutdown began; dropped");
-  }
-  return 0;
-}
 
 namespace {
 
@@ -133,7 +98,7 @@ int32_t svc_emit(bentos_host* host, const void* data, uint64_t len) {
 }
 
 // any thread. P4: one output record of a cycle.
-int32_t svc_yield(bentos_stream* stream, const void* data, uint64_t len) {
+int32_t svc_yield(bentos_cycle* stream, const void* data, uint64_t len) {
   if (!data && len > 0) return -EINVAL;
   auto target = cycle_targets().find(id_from_handle(stream));
   if (!target) {
@@ -145,7 +110,7 @@ int32_t svc_yield(bentos_stream* stream, const void* data, uint64_t len) {
 }
 
 // any thread. P4: the end of a cycle, exactly once.
-int32_t svc_end(bentos_stream* stream, int32_t negative_errno) {
+int32_t svc_end(bentos_cycle* stream, int32_t negative_errno) {
   auto target = cycle_targets().take(id_from_handle(stream));
   if (!target) {
     log::warn("plugin", "end() on stream #" + std::to_string(id_from_handle(stream)) +

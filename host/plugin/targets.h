@@ -1,6 +1,6 @@
 // What the "any thread" output services reach: a P1 session's output queue
 // (push), a P4 cycle (yield/end), a P3 device (emit). Pattern drivers in
-// session/ implement these; the services find them through handle tables
+// device/drivers/ implement these; the services find them through handle tables
 // (sessions, streams) or the bentos_host (emit), so a stale handle is
 // detected instead of dereferenced.
 //

@@ -484,3 +484,55 @@ TEST_CASE("--json answers parse as JSON") {
   CHECK(j["cmd"] == 0xBE00);
   CHECK(j["result"] == 0);
 }
+
+TEST_CASE("run: the README's kv session prints each answer and exits 0") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  std::string out;
+  const int status = run_program({bentosctl_path(), "run", d.socket("kv"), "open", "rw", "write", "name=bentos", "flush",
+                                  "read", "write", "name", "read", "release"},
+                                 out);
+  CHECK(status == 0);
+  CHECK(out ==
+        "open rw: opened\n"
+        "write \"name=bentos\": wrote 11\n"
+        "flush: ok\n"
+        "read 65536: read 3 bytes: \"OK\\n\"\n"
+        "write \"name\": wrote 4\n"
+        "read 65536: read 7 bytes: \"bentos\\n\"\n"
+        "release: ok\n");
+}
+
+TEST_CASE("run: an errno answer is printed by name and number, exit status 1") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  std::string out;
+  CHECK(run_program({bentosctl_path(), "run", d.socket("kv"), "open", "read", "release"}, out) == 1);
+  CHECK(contains(out, "read 65536: error EAGAIN (11)"));
+  CHECK(contains(out, "release: ok"));
+  CHECK(run_program({bentosctl_path(), "run", d.socket("hello"), "open", "ioctl", "0x5401"}, out) == 1);
+  CHECK(contains(out, "error ENOSYS (38)"));
+}
+
+TEST_CASE("run: no daemon at the socket is a connection error, exit status 2") {
+  const std::string dir = bentos::test::make_temp_dir("bentos-ctl");
+  std::string out;
+  CHECK(run_program({bentosctl_path(), "run", dir + "/nothing.sock", "--timeout", "200", "open"}, out) == 2);
+  CHECK(contains(out, dir + "/nothing.sock"));
+  bentos::test::remove_tree(dir);
+}
+
+TEST_CASE("run --json: one object per op") {
+  DaemonRunner d(kDevices);
+  REQUIRE(d.ready());
+  std::string out;
+  CHECK(run_program({bentosctl_path(), "run", "--json", d.socket("hello"), "open", "read", "read"}, out) == 0);
+  std::vector<nlohmann::json> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(nlohmann::json::parse(out.substr(start, nl - start)));
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[1]["data"] == "Hello from BentOS!\n");
+  CHECK(lines[2]["eof"] == true);
+}

@@ -12,9 +12,11 @@
 #include "daemon_runner.h"
 #include "outcome.h"
 
+using bentos::test::bentosctl_path;
 using bentos::test::DaemonRunner;
 using bentos::test::device_stats;
 using bentos::test::outcome;
+using bentos::test::run_program;
 using nlohmann::json;
 
 namespace {
@@ -247,4 +249,27 @@ TEST_CASE("bentosctl stats prints a table per device with ops, latency, errors a
               {bentos::test::bentosctl_path(), "stats", "kv", "--json", "--control-socket", d.control_socket()}, out) == 0);
   const json answer = json::parse(out);
   CHECK(answer["devices"][0]["requests"]["read"] == 1);
+}
+
+TEST_CASE("bentosctl stats --json lists every device with live counters; an unknown host command exits 1") {
+  DaemonRunner d(R"([{"name": "kv", "plugin": "kv.so"}, {"name": "hello", "plugin": "hello.so"}])", kControlArgs);
+  REQUIRE(d.ready());
+  auto c = d.connect("kv");
+  REQUIRE(c);
+  REQUIRE(c->open(1, 2));
+  REQUIRE(c->open(2, 2));
+  std::string out;
+  REQUIRE(run_program({bentosctl_path(), "stats", "--control-socket", d.control_socket(), "--json"}, out) == 0);
+  const auto stats = nlohmann::json::parse(out);
+  REQUIRE(stats["devices"].size() == 2);
+  nlohmann::json kv;
+  for (const auto& dev : stats["devices"]) {
+    if (dev["name"] == "kv") kv = dev;
+  }
+  REQUIRE(kv.is_object());
+  CHECK(kv["sessions"] == 2);
+  CHECK(kv["connections"] == 1);
+  CHECK(kv["sessions_opened"] == 2);
+  CHECK(run_program({bentosctl_path(), "host", d.control_socket(), "frobnicate"}, out) == 1);
+  CHECK(out.find("unknown command") != std::string::npos);
 }

@@ -1,6 +1,8 @@
 // probe_cs: a configured-stream (P4) plugin for host tests, written against
 // the C ABI (driver.h) directly so that it can stream from threads, end
-// late, end twice and keep yielding after a cancel on purpose.
+// late, end twice and keep yielding after a cancel on purpose. It keeps the
+// ABI 1.0 name of the P4 cycle handle, bentos_stream, on purpose too: 1.0
+// sources must still compile against the current driver.h.
 //
 // Config: {value: int32, default 0}. Codec (low 16 bits of cmd):
 //   0x01 SET_VALUE   int32 little-endian (short payload: EINVAL)

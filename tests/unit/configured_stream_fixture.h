@@ -19,7 +19,7 @@ using patterns::P4State;
 using patterns::P4Step;
 using wire::Reply;
 using wire::ReplyKind;
-using Session = patterns::ConfiguredStreamSession;
+using Session = patterns::ConfiguredStreamMachine;
 using Records = std::vector<std::string>;
 
 inline constexpr uint64_t kMax = 64;  // max_request_bytes for most tests

@@ -1,6 +1,6 @@
 // The call path of a device: plugin::CallTable hands out each call exactly
 // once and never lets a stale handle name a newer call in a reused slot;
-// session::CallTracker delivers answers on the loop thread, times calls
+// plugin::CallTracker delivers answers on the loop thread, times calls
 // out, forgets a closed connection's calls and drops everything once
 // closed.
 #include <doctest/doctest.h>
@@ -14,15 +14,15 @@
 #include <thread>
 #include <vector>
 
-#include "plugin/calls.h"
+#include "plugin/call_table.h"
 #include "plugin/handle_table.h"
-#include "session/call_tracker.h"
+#include "plugin/call_tracker.h"
 
 using bentos::patterns::Completion;
 using bentos::plugin::call_table;
 using bentos::plugin::CallRoute;
 using bentos::plugin::PendingCall;
-using bentos::session::CallTracker;
+using bentos::plugin::CallTracker;
 
 namespace {
 
@@ -38,7 +38,7 @@ PendingCall call_for(const std::shared_ptr<CallRoute>& route, uint64_t link_id, 
 struct Loop {
   Loop() {
     uv_loop_init(&loop);
-    inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+    inbox = std::make_shared<bentos::loop::LoopInbox>(&loop);
   }
   ~Loop() {
     inbox->close();
@@ -46,7 +46,7 @@ struct Loop {
     uv_loop_close(&loop);
   }
   uv_loop_t loop;
-  std::shared_ptr<bentos::plugin::LoopInbox> inbox;
+  std::shared_ptr<bentos::loop::LoopInbox> inbox;
 };
 
 }  // namespace

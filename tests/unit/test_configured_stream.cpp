@@ -450,7 +450,7 @@ TEST_CASE("P4 process_started for a cycle not awaiting it is stale and answers n
 }
 
 TEST_CASE("P4 queued_bytes follows yields, split reads and clears (for max_buffered_bytes)") {
-  bentos::patterns::ConfiguredStreamSession m(false, 1024);
+  bentos::patterns::ConfiguredStreamMachine m(false, 1024);
   m.write("go");
   auto submit = m.flush();
   REQUIRE(submit.submit);

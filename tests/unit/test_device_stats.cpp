@@ -1,4 +1,4 @@
-// DeviceStats and its LatencyHistogram (host/session/device_stats.h): the
+// DeviceStats and its LatencyHistogram (host/device/device_stats.h): the
 // buckets tile the range, percentiles land within a bucket's precision
 // (12.5%), and replies are counted by op and errno.
 #include <doctest/doctest.h>
@@ -9,10 +9,10 @@
 #include <random>
 #include <vector>
 
-#include "session/device_stats.h"
+#include "device/device_stats.h"
 
-using bentos::session::DeviceStats;
-using bentos::session::LatencyHistogram;
+using bentos::device::DeviceStats;
+using bentos::device::LatencyHistogram;
 using bentos::wire::OpKind;
 using bentos::wire::Reply;
 

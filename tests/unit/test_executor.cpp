@@ -12,13 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include "session/executor.h"
-#include "session/slow_callbacks.h"
+#include "loop/executor.h"
+#include "loop/slow_callbacks.h"
 
-using bentos::session::LoopExecutor;
-using bentos::session::SlowCallbackLog;
-using bentos::session::StrandKey;
-using bentos::session::WorkerExecutor;
+using bentos::loop::LoopExecutor;
+using bentos::loop::SlowCallbackLog;
+using bentos::loop::StrandKey;
+using bentos::loop::WorkerExecutor;
 
 TEST_CASE("LoopExecutor runs the work and its done inline") {
   LoopExecutor exec;
@@ -31,7 +31,7 @@ TEST_CASE("LoopExecutor runs the work and its done inline") {
 TEST_CASE("WorkerExecutor: per-strand order and exclusion, parallel strands, results on the loop thread") {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  auto inbox = std::make_shared<bentos::loop::LoopInbox>(&loop);
   constexpr int kStrands = 8;
   constexpr int kPerStrand = 200;
   int keys[kStrands];
@@ -93,7 +93,7 @@ TEST_CASE("WorkerExecutor: per-strand order and exclusion, parallel strands, res
 TEST_CASE("WorkerExecutor: close() waits for running work and drops results for a closed executor") {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  auto inbox = std::make_shared<bentos::loop::LoopInbox>(&loop);
   std::atomic<bool> finished{false};
   bool done_ran = false;
   {
@@ -118,7 +118,7 @@ TEST_CASE("WorkerExecutor: close() waits for running work and drops results for 
 TEST_CASE("WorkerExecutor: close() still runs work already queued (end hooks), then refuses new work") {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  auto inbox = std::make_shared<bentos::loop::LoopInbox>(&loop);
   std::atomic<int> ran{0};
   int key = 0;
   {
@@ -167,7 +167,7 @@ TEST_CASE("SlowCallbackLog: callbacks over 10 ms are reported with their op, the
 TEST_CASE("LoopInbox: posts from the loop and from other threads all run, each thread's in order; none after close") {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  auto inbox = std::make_shared<bentos::plugin::LoopInbox>(&loop);
+  auto inbox = std::make_shared<bentos::loop::LoopInbox>(&loop);
   std::vector<int> from_loop, from_other;
   for (int i = 0; i < 100; ++i) CHECK(inbox->post([&, i] { from_loop.push_back(i); }));
   std::thread other([&] {

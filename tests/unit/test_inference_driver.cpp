@@ -25,7 +25,7 @@ struct bentos_host {
   std::vector<std::string> log;
 };
 
-struct bentos_stream {
+struct bentos_cycle {
   std::mutex mutex;
   std::vector<std::string> records;
   bool full = false;       // yield answers -EAGAIN (max_buffered_bytes)
@@ -58,7 +58,7 @@ int32_t fake_complete_error(bentos_call* c, int32_t err) {
   c->error = err;
   return 0;
 }
-int32_t fake_yield(bentos_stream* s, const void* data, uint64_t len) {
+int32_t fake_yield(bentos_cycle* s, const void* data, uint64_t len) {
   std::lock_guard lock(s->mutex);
   if (s->ends > 0) return -ESTALE;
   if (s->cancelled) return -ECANCELED;
@@ -66,7 +66,7 @@ int32_t fake_yield(bentos_stream* s, const void* data, uint64_t len) {
   s->records.emplace_back(static_cast<const char*>(data), len);
   return 0;
 }
-int32_t fake_end(bentos_stream* s, int32_t err) {
+int32_t fake_end(bentos_cycle* s, int32_t err) {
   std::lock_guard lock(s->mutex);
   if (s->ends++ > 0) return -ESTALE;
   s->end_error = err;
@@ -180,14 +180,14 @@ struct fixture {
     return call.data;
   }
   // A submit of `records` into `stream`: process()'s result.
-  int32_t submit(const std::vector<std::string>& records, bentos_stream& stream) {
+  int32_t submit(const std::vector<std::string>& records, bentos_cycle& stream) {
     std::vector<bentos_bytes> views;
     for (const auto& r : records) views.push_back({reinterpret_cast<const uint8_t*>(r.data()), r.size()});
     return ops.process(inst, state, config, views.data(), views.size(), &stream);
   }
   // DROP or RESET with a cycle in flight: the host marks the stream
   // cancelled, then calls on_cancel; RESET also replaces the config.
-  void drop(bentos_stream& stream) {
+  void drop(bentos_cycle& stream) {
     {
       std::lock_guard lock(stream.mutex);
       stream.cancelled = true;
@@ -221,7 +221,7 @@ TEST_CASE("unstructured: the input becomes one user message; text_delta text is 
   fixture f;
   REQUIRE(f.ioctl(0x01, std::string("\x00\x01\x00\x00", 4)) == 0);  // max_tokens 256
   REQUIRE(f.ioctl(0x0B, "Be brief.") == 0);
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"Why is the sky ", "blue?"}, out) == 0);
   REQUIRE(f.provider.requests.size() == 1);
   const inf::request& r = f.provider.requests[0];
@@ -255,7 +255,7 @@ TEST_CASE("structured: JSON in, one JSON record per chunk out, complete last") {
   fixture f;
   REQUIRE(f.ioctl(0x06, std::string(1, '\1')) == 0);
   REQUIRE(f.ioctl(0x07, std::string(1, '\1')) == 0);
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({R"({"role":"user","content":[{"mime_type":"text/plain","text":"weather?"}]})",
                     R"({"role":"assistant","content":[]})"},
                    out) == 0);
@@ -280,7 +280,7 @@ TEST_CASE("structured: JSON in, one JSON record per chunk out, complete last") {
 
 TEST_CASE("a provider error: last_error, the errno; success keeps last_error; failure keeps last_metadata") {
   fixture f;
-  bentos_stream one, two, three;
+  bentos_cycle one, two, three;
   REQUIRE(f.submit({"a"}, one) == 0);
   f.sink(0).finish(md_a);
   REQUIRE(f.submit({"b"}, two) == 0);
@@ -304,13 +304,13 @@ TEST_CASE("the cycle ends with each kind's errno, ECONNREFUSED when refused") {
                                                                         {inf::error_kind::overloaded, EBUSY},
                                                                         {inf::error_kind::timeout, ETIMEDOUT}}) {
     fixture f;
-    bentos_stream out;
+    bentos_cycle out;
     REQUIRE(f.submit({"x"}, out) == 0);
     f.sink(0).fail(inf::provider_error{kind, "m", std::nullopt, std::nullopt});
     CHECK(out.end_error == -err);
   }
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"x"}, out) == 0);
   f.sink(0).fail(inf::provider_error{inf::error_kind::network_error, "refused", std::nullopt, ECONNREFUSED});
   CHECK(out.end_error == -ECONNREFUSED);
@@ -319,7 +319,7 @@ TEST_CASE("the cycle ends with each kind's errno, ECONNREFUSED when refused") {
 
 TEST_CASE("RESET clears last_metadata and last_error; an older cycle's late result is ignored") {
   fixture f;
-  bentos_stream one, two, three;
+  bentos_cycle one, two, three;
   REQUIRE(f.submit({"a"}, one) == 0);
   f.sink(0).finish(md_a);
   REQUIRE(f.submit({"b"}, two) == 0);
@@ -349,7 +349,7 @@ TEST_CASE("RESET clears outcomes even when a stale cycle reports after it") {
   // A call that finishes after RESET without on_cancel having reached it
   // (it ended as the RESET came) belongs to the old generation.
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   std::shared_ptr<inf::sink> kept = f.provider.sinks.at(0);
   f.reset();
@@ -360,7 +360,7 @@ TEST_CASE("RESET clears outcomes even when a stale cycle reports after it") {
 TEST_CASE("DROP aborts the call, ends the stream, and later output is ignored") {
   fixture f;
   REQUIRE(f.ioctl(0x07, std::string(1, '\1')) == 0);
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   CHECK(f.sink(0).chunk(inf::text_delta{"x"}));
   f.drop(out);
@@ -371,7 +371,7 @@ TEST_CASE("DROP aborts the call, ends the stream, and later output is ignored") 
   CHECK(out.records.size() == 1);
   CHECK(f.query(0x80) == "{}");
   // The session goes on: the next cycle works.
-  bentos_stream next;
+  bentos_cycle next;
   REQUIRE(f.submit({"b"}, next) == 0);
   f.sink(1).finish(md_b);
   CHECK(next.end_error == 0);
@@ -379,7 +379,7 @@ TEST_CASE("DROP aborts the call, ends the stream, and later output is ignored") 
 }
 
 TEST_CASE("release with a call in flight aborts it") {
-  bentos_stream out;
+  bentos_cycle out;
   std::shared_ptr<std::atomic<bool>> cancelled;
   {
     fixture f;
@@ -393,7 +393,7 @@ TEST_CASE("release with a call in flight aborts it") {
 
 TEST_CASE("bad input fails the submit with EINVAL and never reaches the provider") {
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   CHECK(f.submit({"caf\xc3"}, out) == -EINVAL);
   REQUIRE(f.ioctl(0x06, std::string(1, '\1')) == 0);
   CHECK(f.submit({"not json"}, out) == -EINVAL);
@@ -406,7 +406,7 @@ TEST_CASE("bad input fails the submit with EINVAL and never reaches the provider
 TEST_CASE("a failure before the call (no API key): the submit answers its errno and sets last_error") {
   fixture f;
   f.provider.refuse = inf::provider_error{inf::error_kind::authentication, "no API key configured", std::nullopt, {}};
-  bentos_stream out;
+  bentos_cycle out;
   CHECK(f.submit({"hi"}, out) == -EACCES);
   CHECK(out.ends == 0);  // a failed process() must not end the stream
   CHECK(f.query(0x81) == R"({"kind":"authentication","message":"no API key configured"})");
@@ -415,7 +415,7 @@ TEST_CASE("a failure before the call (no API key): the submit answers its errno 
 TEST_CASE("a provider that finishes inside start()") {
   fixture f;
   f.provider.finish_at_once = true;
-  bentos_stream out;
+  bentos_cycle out;
   CHECK(f.submit({"hi"}, out) == 0);
   CHECK(out.records == std::vector<std::string>{"now"});
   CHECK(out.end_error == 0);
@@ -440,7 +440,7 @@ TEST_CASE("config ioctls and queries through the ops table") {
 
 TEST_CASE("back-pressure: refused records wait in order; the end waits for on_writable to deliver them") {
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   out.full = true;
   CHECK(f.sink(0).chunk(inf::text_delta{"1"}));
@@ -468,7 +468,7 @@ TEST_CASE("back-pressure: refused records wait in order; the end waits for on_wr
 
 TEST_CASE("back-pressure: a failed call's errno also waits for the records before it") {
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   out.full = true;
   CHECK(f.sink(0).chunk(inf::text_delta{"1"}));
@@ -482,7 +482,7 @@ TEST_CASE("back-pressure: a failed call's errno also waits for the records befor
 
 TEST_CASE("back-pressure: more than max_pending_bytes waiting -> ENOBUFS and the call is told to stop") {
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   out.full = true;
   const std::string big(1u << 20, 'x');
@@ -498,7 +498,7 @@ TEST_CASE("back-pressure: more than max_pending_bytes waiting -> ENOBUFS and the
 
 TEST_CASE("the sink may be fed from another thread") {
   fixture f;
-  bentos_stream out;
+  bentos_cycle out;
   REQUIRE(f.submit({"a"}, out) == 0);
   std::shared_ptr<inf::sink> s = f.provider.sinks.at(0);
   std::thread provider_thread([s] {
@@ -514,7 +514,7 @@ TEST_CASE("the sink may be fed from another thread") {
 TEST_CASE("a cancel racing the provider thread ends the stream exactly once") {
   for (int round = 0; round < 20; ++round) {
     fixture f;
-    bentos_stream out;
+    bentos_cycle out;
     REQUIRE(f.submit({"a"}, out) == 0);
     std::shared_ptr<inf::sink> s = f.provider.sinks.at(0);
     std::thread provider_thread([s] {

@@ -18,7 +18,7 @@ using bentos::patterns::kPollIn;
 using bentos::patterns::kPollOut;
 using bentos::patterns::ParkedAnswers;
 using bentos::patterns::stream_fixed_reply;
-using bentos::patterns::StreamSession;
+using bentos::patterns::StreamMachine;
 using bentos::wire::OpKind;
 using bentos::wire::Reply;
 using bentos::wire::ReplyKind;
@@ -39,12 +39,12 @@ void check_buf(const Reply& r, const std::string& data) {
 }
 
 // A read answered at once.
-Reply now(const StreamSession::ReadResult& r) {
+Reply now(const StreamMachine::ReadResult& r) {
   REQUIRE_FALSE(r.parked);
   return r.reply;
 }
 
-void check_accepted(const StreamSession::PushResult& r) {
+void check_accepted(const StreamMachine::PushResult& r) {
   CHECK(r.accepted);
   CHECK(r.answers.empty());
 }
@@ -55,8 +55,8 @@ void check_answer(const ParkedAnswers& answers, size_t i, uint64_t token) {
   CHECK(answers[i].token == token);
 }
 
-StreamSession eof_session(uint64_t max = kBig) { return StreamSession(EmptyRead::eof, false, max); }
-StreamSession block_session(uint64_t max = kBig) { return StreamSession(EmptyRead::block, false, max); }
+StreamMachine eof_session(uint64_t max = kBig) { return StreamMachine(EmptyRead::eof, false, max); }
+StreamMachine block_session(uint64_t max = kBig) { return StreamMachine(EmptyRead::block, false, max); }
 
 }  // namespace
 
@@ -84,14 +84,14 @@ TEST_CASE("P1 open, write, read, release, poll are not fixed: they need the sess
 // ------------------------------------------------------------ open and poll
 
 TEST_CASE("P1 a new session starts with an empty output queue and nothing parked") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   CHECK(s.queued_bytes() == 0);
   CHECK(s.parked_reads() == 0);
   CHECK_FALSE(s.take_writable_notice());
 }
 
 TEST_CASE("P1 poll is POLLOUT always, plus POLLIN while output is queued") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   CHECK(s.poll() == kPollOut);
   check_accepted(s.push("ab"));
   CHECK(s.poll() == (kPollOut | kPollIn));
@@ -102,7 +102,7 @@ TEST_CASE("P1 poll is POLLOUT always, plus POLLIN while output is queued") {
 }
 
 TEST_CASE("P1 poll keeps POLLOUT even when the output queue is full") {
-  StreamSession s = eof_session(4);
+  StreamMachine s = eof_session(4);
   check_accepted(s.push("1234"));
   CHECK_FALSE(s.push("5").accepted);
   CHECK(s.poll() == (kPollOut | kPollIn));
@@ -111,7 +111,7 @@ TEST_CASE("P1 poll keeps POLLOUT even when the output queue is full") {
 // ---------------------------------------------------------------- read row
 
 TEST_CASE("P1 read coalesces queued chunks up to size") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   check_accepted(s.push("ab"));
   check_accepted(s.push("cd"));
   check_accepted(s.push("ef"));
@@ -120,7 +120,7 @@ TEST_CASE("P1 read coalesces queued chunks up to size") {
 }
 
 TEST_CASE("P1 read splits the last chunk and keeps its rest at the head") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   check_accepted(s.push("abc"));
   check_accepted(s.push("defgh"));
   check_accepted(s.push("ij"));
@@ -133,7 +133,7 @@ TEST_CASE("P1 read splits the last chunk and keeps its rest at the head") {
 }
 
 TEST_CASE("P1 read smaller than the head chunk takes it piece by piece") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   check_accepted(s.push("abcdefg"));
   check_buf(now(s.read(3, 1)), "abc");
   check_buf(now(s.read(3, 2)), "def");
@@ -142,14 +142,14 @@ TEST_CASE("P1 read smaller than the head chunk takes it piece by piece") {
 }
 
 TEST_CASE("P1 read keeps binary bytes, NULs included") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   const std::string bin("a\0b\xff", 4);
   check_accepted(s.push(bin));
   check_buf(now(s.read(100, 1)), bin);
 }
 
 TEST_CASE("P1 read of size 0 returns buf{} and consumes nothing") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   check_accepted(s.push("xy"));
   check_buf(now(s.read(0, 1)), "");
   CHECK(s.queued_bytes() == 2);
@@ -157,14 +157,14 @@ TEST_CASE("P1 read of size 0 returns buf{} and consumes nothing") {
 }
 
 TEST_CASE("P1 read of size 0 on an empty queue in block mode answers buf{} and does not park") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   check_buf(now(s.read(0, 1)), "");
   CHECK(s.parked_reads() == 0);
 }
 
 TEST_CASE("P1 eof mode (the default): an empty read returns buf{}") {
-  StreamSession s = eof_session();
-  const StreamSession::ReadResult r = s.read(100, 1);
+  StreamMachine s = eof_session();
+  const StreamMachine::ReadResult r = s.read(100, 1);
   CHECK_FALSE(r.parked);
   CHECK(r.reply.kind == ReplyKind::buf);
   CHECK(r.reply.err == 0);
@@ -173,12 +173,12 @@ TEST_CASE("P1 eof mode (the default): an empty read returns buf{}") {
 }
 
 TEST_CASE("P1 eof mode answers buf{} even for an O_NONBLOCK session") {
-  StreamSession s(EmptyRead::eof, true, kBig);
+  StreamMachine s(EmptyRead::eof, true, kBig);
   check_buf(now(s.read(100, 1)), "");
 }
 
 TEST_CASE("P1 block mode: an O_NONBLOCK session's empty read answers EAGAIN without parking") {
-  StreamSession s(EmptyRead::block, true, kBig);
+  StreamMachine s(EmptyRead::block, true, kBig);
   check_error(now(s.read(100, 1)), EAGAIN);
   CHECK(s.parked_reads() == 0);
   // Output then arrives normally.
@@ -187,11 +187,11 @@ TEST_CASE("P1 block mode: an O_NONBLOCK session's empty read answers EAGAIN with
 }
 
 TEST_CASE("P1 block mode: an empty read parks, and a push answers it") {
-  StreamSession s = block_session();
-  const StreamSession::ReadResult r = s.read(100, 7);
+  StreamMachine s = block_session();
+  const StreamMachine::ReadResult r = s.read(100, 7);
   CHECK(r.parked);
   CHECK(s.parked_reads() == 1);
-  const StreamSession::PushResult p = s.push("hello");
+  const StreamMachine::PushResult p = s.push("hello");
   CHECK(p.accepted);
   REQUIRE(p.answers.size() == 1);
   check_answer(p.answers, 0, 7);
@@ -201,15 +201,15 @@ TEST_CASE("P1 block mode: an empty read parks, and a push answers it") {
 }
 
 TEST_CASE("P1 block mode: parked reads are served first come, first served") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   CHECK(s.read(10, 1).parked);
   CHECK(s.read(10, 2).parked);
   CHECK(s.read(10, 3).parked);
-  const StreamSession::PushResult a = s.push("first");
+  const StreamMachine::PushResult a = s.push("first");
   REQUIRE(a.answers.size() == 1);
   check_answer(a.answers, 0, 1);
   check_buf(a.answers[0].reply, "first");
-  const StreamSession::PushResult b = s.push("second");
+  const StreamMachine::PushResult b = s.push("second");
   REQUIRE(b.answers.size() == 1);
   check_answer(b.answers, 0, 2);
   check_buf(b.answers[0].reply, "second");
@@ -217,11 +217,11 @@ TEST_CASE("P1 block mode: parked reads are served first come, first served") {
 }
 
 TEST_CASE("P1 one push larger than the first parked read serves several, in order, leftover queued") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   CHECK(s.read(3, 1).parked);
   CHECK(s.read(2, 2).parked);
   CHECK(s.read(4, 3).parked);
-  const StreamSession::PushResult p = s.push("abcdefghijk");
+  const StreamMachine::PushResult p = s.push("abcdefghijk");
   CHECK(p.accepted);
   REQUIRE(p.answers.size() == 3);
   check_answer(p.answers, 0, 1);
@@ -236,11 +236,11 @@ TEST_CASE("P1 one push larger than the first parked read serves several, in orde
 }
 
 TEST_CASE("P1 a push that ends inside the parked reads leaves the later ones parked") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   CHECK(s.read(3, 1).parked);
   CHECK(s.read(3, 2).parked);
   CHECK(s.read(3, 3).parked);
-  const StreamSession::PushResult p = s.push("abcd");
+  const StreamMachine::PushResult p = s.push("abcd");
   REQUIRE(p.answers.size() == 2);
   check_buf(p.answers[0].reply, "abc");
   check_answer(p.answers, 1, 2);
@@ -249,13 +249,13 @@ TEST_CASE("P1 a push that ends inside the parked reads leaves the later ones par
   CHECK(s.queued_bytes() == 0);
   // A new read queues behind the one still parked.
   CHECK(s.read(3, 4).parked);
-  const StreamSession::PushResult q = s.push("x");
+  const StreamMachine::PushResult q = s.push("x");
   REQUIRE(q.answers.size() == 1);
   check_answer(q.answers, 0, 3);
 }
 
 TEST_CASE("P1 an empty push is accepted, ignored, and answers no parked read") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   CHECK(s.read(10, 1).parked);
   check_accepted(s.push(""));
   CHECK(s.parked_reads() == 1);
@@ -266,7 +266,7 @@ TEST_CASE("P1 an empty push is accepted, ignored, and answers no parked read") {
 // ---------------------------------------------------------- release / end
 
 TEST_CASE("P1 end answers every parked read EIO, in order") {
-  StreamSession s = block_session();
+  StreamMachine s = block_session();
   CHECK(s.read(10, 4).parked);
   CHECK(s.read(10, 5).parked);
   const ParkedAnswers answers = s.end();
@@ -279,7 +279,7 @@ TEST_CASE("P1 end answers every parked read EIO, in order") {
 }
 
 TEST_CASE("P1 end with nothing parked answers nothing and drops queued output") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   check_accepted(s.push("left over"));
   CHECK(s.end().empty());
   CHECK(s.queued_bytes() == 0);
@@ -287,7 +287,7 @@ TEST_CASE("P1 end with nothing parked answers nothing and drops queued output") 
 }
 
 TEST_CASE("P1 a push after end is accepted and discarded") {
-  StreamSession s = eof_session();
+  StreamMachine s = eof_session();
   CHECK(s.end().empty());
   check_accepted(s.push("late"));
   CHECK(s.queued_bytes() == 0);
@@ -296,9 +296,9 @@ TEST_CASE("P1 a push after end is accepted and discarded") {
 // ------------------------------------------------------ [fix] backpressure
 
 TEST_CASE("P1 [fix] a push that would grow the queue beyond the bound is refused, nothing queued") {
-  StreamSession s = eof_session(10);
+  StreamMachine s = eof_session(10);
   check_accepted(s.push("123456"));
-  const StreamSession::PushResult refused = s.push("abcde");  // 6 + 5 > 10
+  const StreamMachine::PushResult refused = s.push("abcde");  // 6 + 5 > 10
   CHECK_FALSE(refused.accepted);
   CHECK(refused.answers.empty());
   CHECK(s.queued_bytes() == 6);
@@ -309,7 +309,7 @@ TEST_CASE("P1 [fix] a push that would grow the queue beyond the bound is refused
 }
 
 TEST_CASE("P1 [fix] an empty queue accepts a chunk larger than the bound") {
-  StreamSession s = eof_session(10);
+  StreamMachine s = eof_session(10);
   const std::string big(25, 'b');
   check_accepted(s.push(big));
   CHECK(s.queued_bytes() == 25);
@@ -319,7 +319,7 @@ TEST_CASE("P1 [fix] an empty queue accepts a chunk larger than the bound") {
 }
 
 TEST_CASE("P1 [fix] the writable notice fires once after draining to half the bound, not before") {
-  StreamSession s = eof_session(10);
+  StreamMachine s = eof_session(10);
   check_accepted(s.push("0123456789"));
   CHECK_FALSE(s.push("more").accepted);
   CHECK_FALSE(s.take_writable_notice());  // nothing drained yet
@@ -333,14 +333,14 @@ TEST_CASE("P1 [fix] the writable notice fires once after draining to half the bo
 }
 
 TEST_CASE("P1 [fix] no writable notice without a refused push") {
-  StreamSession s = eof_session(10);
+  StreamMachine s = eof_session(10);
   check_accepted(s.push("0123456789"));
   check_buf(now(s.read(100, 1)), "0123456789");
   CHECK_FALSE(s.take_writable_notice());
 }
 
 TEST_CASE("P1 [fix] a refusal with the queue already at half waits for a read before the notice") {
-  StreamSession s = eof_session(10);
+  StreamMachine s = eof_session(10);
   check_accepted(s.push("0123"));
   CHECK_FALSE(s.push("abcdefgh").accepted);  // 4 + 8 > 10, yet 4 <= 5
   CHECK_FALSE(s.take_writable_notice());
@@ -351,7 +351,7 @@ TEST_CASE("P1 [fix] a refusal with the queue already at half waits for a read be
 }
 
 TEST_CASE("P1 [fix] each refusal after a notice earns a new notice") {
-  StreamSession s = eof_session(4);
+  StreamMachine s = eof_session(4);
   for (int round = 0; round < 3; ++round) {
     CAPTURE(round);
     check_accepted(s.push("abcd"));
@@ -363,7 +363,7 @@ TEST_CASE("P1 [fix] each refusal after a notice earns a new notice") {
 }
 
 TEST_CASE("P1 [fix] several refusals before a drain give one notice") {
-  StreamSession s = eof_session(4);
+  StreamMachine s = eof_session(4);
   check_accepted(s.push("abcd"));
   CHECK_FALSE(s.push("e").accepted);
   CHECK_FALSE(s.push("f").accepted);
@@ -373,9 +373,9 @@ TEST_CASE("P1 [fix] several refusals before a drain give one notice") {
 }
 
 TEST_CASE("P1 [fix] parked reads are served even by a push larger than the bound") {
-  StreamSession s = block_session(4);
+  StreamMachine s = block_session(4);
   CHECK(s.read(2, 1).parked);
-  const StreamSession::PushResult p = s.push("abcdefgh");
+  const StreamMachine::PushResult p = s.push("abcdefgh");
   CHECK(p.accepted);
   REQUIRE(p.answers.size() == 1);
   check_buf(p.answers[0].reply, "ab");
@@ -384,7 +384,7 @@ TEST_CASE("P1 [fix] parked reads are served even by a push larger than the bound
 }
 
 TEST_CASE("P1 end clears a pending writable notice") {
-  StreamSession s = eof_session(4);
+  StreamMachine s = eof_session(4);
   check_accepted(s.push("abcd"));
   CHECK_FALSE(s.push("e").accepted);
   check_buf(now(s.read(4, 1)), "abcd");
@@ -397,7 +397,7 @@ TEST_CASE("P1 end clears a pending writable notice") {
 TEST_CASE("P1 every byte pushed comes out once, in order, under any read size") {
   for (uint64_t size : {1u, 2u, 3u, 7u, 64u}) {
     CAPTURE(size);
-    StreamSession s = eof_session(16);
+    StreamMachine s = eof_session(16);
     std::string pushed;
     std::string read;
     for (int i = 0; i < 40; ++i) {

@@ -1,4 +1,4 @@
-// P1 reads hand out the queued chunks themselves (StreamSession::take):
+// P1 reads hand out the queued chunks themselves (StreamMachine::take):
 // the bytes and their order exactly right across chunks, partially read
 // chunks, parked reads and large pushes; and the pieces the reply carries
 // (moved whole, split on the smaller side, small ones gathered), which is
@@ -12,7 +12,7 @@
 #include "wire/ops.h"
 
 using bentos::patterns::EmptyRead;
-using bentos::patterns::StreamSession;
+using bentos::patterns::StreamMachine;
 using bentos::wire::kCopyBelow;
 using bentos::wire::Reply;
 using bentos::wire::ReplyKind;
@@ -29,8 +29,8 @@ std::string chunk(size_t len, unsigned salt) {
   return s;
 }
 
-Reply read_now(StreamSession& s, uint64_t size) {
-  StreamSession::ReadResult r = s.read(size, 0);
+Reply read_now(StreamMachine& s, uint64_t size) {
+  StreamMachine::ReadResult r = s.read(size, 0);
   REQUIRE_FALSE(r.parked);
   REQUIRE(r.reply.kind == ReplyKind::buf);
   return std::move(r.reply);
@@ -39,7 +39,7 @@ Reply read_now(StreamSession& s, uint64_t size) {
 }  // namespace
 
 TEST_CASE("P1 read of whole chunks: each leaves as its own piece, bytes in order") {
-  StreamSession s(EmptyRead::eof, false, kBig);
+  StreamMachine s(EmptyRead::eof, false, kBig);
   const std::string a = chunk(10000, 1), b = chunk(20000, 2), c = chunk(30000, 3);
   for (const auto* x : {&a, &b, &c}) REQUIRE(s.push(*x).accepted);
   const Reply r = read_now(s, 60000);
@@ -54,7 +54,7 @@ TEST_CASE("P1 read of whole chunks: each leaves as its own piece, bytes in order
 }
 
 TEST_CASE("P1 partial chunk consumption: the smaller side is copied, the rest moves with its offset") {
-  StreamSession s(EmptyRead::eof, false, kBig);
+  StreamMachine s(EmptyRead::eof, false, kBig);
   const std::string a = chunk(20000, 4), b = chunk(9000, 5);
   REQUIRE(s.push(a).accepted);
   REQUIRE(s.push(b).accepted);
@@ -89,7 +89,7 @@ TEST_CASE("P1 partial chunk consumption: the smaller side is copied, the rest mo
 }
 
 TEST_CASE("P1 small chunks are gathered into one piece between large ones") {
-  StreamSession s(EmptyRead::eof, false, kBig);
+  StreamMachine s(EmptyRead::eof, false, kBig);
   std::string all;
   for (unsigned i = 0; i < 50; ++i) {
     const std::string c = chunk(10 + i, i);
@@ -107,11 +107,11 @@ TEST_CASE("P1 small chunks are gathered into one piece between large ones") {
 }
 
 TEST_CASE("P1 parked reads are served first come first served from a large push, the rest queued") {
-  StreamSession s(EmptyRead::block, false, kBig);
+  StreamMachine s(EmptyRead::block, false, kBig);
   CHECK(s.read(5000, 1).parked);
   CHECK(s.read(6000, 2).parked);
   const std::string big = chunk(15000, 9);
-  const StreamSession::PushResult p = s.push(big);
+  const StreamMachine::PushResult p = s.push(big);
   REQUIRE(p.accepted);
   REQUIRE(p.answers.size() == 2);
   CHECK(p.answers[0].token == 1);
@@ -129,7 +129,7 @@ TEST_CASE("P1 every byte pushed comes out once, in order, with large chunks and 
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return (state >> 33) % bound;
   };
-  StreamSession s(EmptyRead::eof, false, 256 * 1024);
+  StreamMachine s(EmptyRead::eof, false, 256 * 1024);
   std::string pushed, read;
   for (unsigned i = 0; i < 400; ++i) {
     const size_t len = next(4) == 0 ? next(40) : next(40000);

@@ -17,11 +17,11 @@ using bentos::patterns::Completion;
 using bentos::patterns::kPollIn;
 using bentos::patterns::kPollOut;
 using bentos::patterns::write_read_state_name;
-using bentos::patterns::WriteReadSession;
+using bentos::patterns::WriteReadMachine;
 using bentos::patterns::WriteReadStep;
 using bentos::wire::Reply;
 using bentos::wire::ReplyKind;
-using State = WriteReadSession::State;
+using State = WriteReadMachine::State;
 
 namespace {
 
@@ -68,32 +68,32 @@ std::string submitted(const WriteReadStep& step) {
 Completion ok_bytes(std::string data) { return Completion::bytes(std::move(data)); }
 
 // Sessions in each state, reached through the public API only.
-WriteReadSession in_idle() { return WriteReadSession(kMax); }
+WriteReadMachine in_idle() { return WriteReadMachine(kMax); }
 
-WriteReadSession in_accumulating(const std::string& input = "req") {
-  WriteReadSession s(kMax);
+WriteReadMachine in_accumulating(const std::string& input = "req") {
+  WriteReadMachine s(kMax);
   check_written(s.write(input), input.size());
   REQUIRE(s.state() == State::accumulating);
   return s;
 }
 
-WriteReadSession in_processing(const std::string& input = "req") {
-  WriteReadSession s = in_accumulating(input);
+WriteReadMachine in_processing(const std::string& input = "req") {
+  WriteReadMachine s = in_accumulating(input);
   REQUIRE(submitted(s.flush()) == input);
   REQUIRE(s.state() == State::processing);
   return s;
 }
 
-WriteReadSession in_response_ready(const std::string& response = "response") {
-  WriteReadSession s = in_processing();
+WriteReadMachine in_response_ready(const std::string& response = "response") {
+  WriteReadMachine s = in_processing();
   check_empty_success(s.complete(ok_bytes(response)));
   REQUIRE(s.state() == State::response_ready);
   return s;
 }
 
 // IDLE right after a response was read to its end: the EOF window is open.
-WriteReadSession in_eof_window() {
-  WriteReadSession s = in_response_ready("r");
+WriteReadMachine in_eof_window() {
+  WriteReadMachine s = in_response_ready("r");
   check_buf(*s.read(100).reply, "r");
   REQUIRE(s.state() == State::idle);
   REQUIRE(s.in_eof_window());
@@ -105,7 +105,7 @@ WriteReadSession in_eof_window() {
 // ---------------------------------------------------------------- write row
 
 TEST_CASE("P2 write in IDLE appends, moves to ACCUMULATING, count = len") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   check_written(s.write("hello"), 5);
   CHECK(s.state() == State::accumulating);
   CHECK(s.accumulated_bytes() == 5);
@@ -113,7 +113,7 @@ TEST_CASE("P2 write in IDLE appends, moves to ACCUMULATING, count = len") {
 }
 
 TEST_CASE("P2 write in ACCUMULATING appends, count = len") {
-  WriteReadSession s = in_accumulating("ab");
+  WriteReadMachine s = in_accumulating("ab");
   check_written(s.write("cde"), 3);
   CHECK(s.state() == State::accumulating);
   CHECK(s.accumulated_bytes() == 5);
@@ -121,7 +121,7 @@ TEST_CASE("P2 write in ACCUMULATING appends, count = len") {
 }
 
 TEST_CASE("P2 write in PROCESSING answers EBUSY") {
-  WriteReadSession s = in_processing("req");
+  WriteReadMachine s = in_processing("req");
   check_error(s.write("more"), EBUSY);
   CHECK(s.state() == State::processing);
   CHECK(s.accumulated_bytes() == 0);
@@ -133,7 +133,7 @@ TEST_CASE("P2 write in PROCESSING answers EBUSY") {
 }
 
 TEST_CASE("P2 write in RESPONSE_READY answers EBUSY and keeps the response") {
-  WriteReadSession s = in_response_ready("answer");
+  WriteReadMachine s = in_response_ready("answer");
   check_error(s.write("more"), EBUSY);
   CHECK(s.state() == State::response_ready);
   CHECK(s.accumulated_bytes() == 0);
@@ -141,7 +141,7 @@ TEST_CASE("P2 write in RESPONSE_READY answers EBUSY and keeps the response") {
 }
 
 TEST_CASE("P2 zero-length write in IDLE is accepted with count 0 and moves to ACCUMULATING") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   check_written(s.write(""), 0);
   CHECK(s.state() == State::accumulating);
   CHECK(s.accumulated_bytes() == 0);
@@ -151,17 +151,17 @@ TEST_CASE("P2 zero-length write in IDLE is accepted with count 0 and moves to AC
 }
 
 TEST_CASE("P2 zero-length write in ACCUMULATING appends nothing, count 0") {
-  WriteReadSession s = in_accumulating("abc");
+  WriteReadMachine s = in_accumulating("abc");
   check_written(s.write(""), 0);
   CHECK(s.state() == State::accumulating);
   CHECK(submitted(s.flush()) == "abc");
 }
 
 TEST_CASE("P2 zero-length write in PROCESSING and RESPONSE_READY answers EBUSY") {
-  WriteReadSession p = in_processing();
+  WriteReadMachine p = in_processing();
   check_error(p.write(""), EBUSY);
   CHECK(p.state() == State::processing);
-  WriteReadSession r = in_response_ready();
+  WriteReadMachine r = in_response_ready();
   check_error(r.write(""), EBUSY);
   CHECK(r.state() == State::response_ready);
 }
@@ -169,13 +169,13 @@ TEST_CASE("P2 zero-length write in PROCESSING and RESPONSE_READY answers EBUSY")
 // ---------------------------------------------------------------- flush row
 
 TEST_CASE("P2 flush in IDLE answers success without submitting") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   check_empty_success(immediate(s.flush()));
   CHECK(s.state() == State::idle);
 }
 
 TEST_CASE("P2 flush in ACCUMULATING submits all writes of the cycle concatenated and clears them") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   check_written(s.write("one "), 4);
   check_written(s.write(""), 0);
   check_written(s.write("two "), 4);
@@ -187,7 +187,7 @@ TEST_CASE("P2 flush in ACCUMULATING submits all writes of the cycle concatenated
 }
 
 TEST_CASE("P2 flush in PROCESSING answers success and does not submit again") {
-  WriteReadSession s = in_processing();
+  WriteReadMachine s = in_processing();
   check_empty_success(immediate(s.flush()));
   CHECK(s.state() == State::processing);
   // The first submit is still the one awaiting its answer.
@@ -196,7 +196,7 @@ TEST_CASE("P2 flush in PROCESSING answers success and does not submit again") {
 }
 
 TEST_CASE("P2 flush in RESPONSE_READY answers success and keeps the response") {
-  WriteReadSession s = in_response_ready("kept");
+  WriteReadMachine s = in_response_ready("kept");
   check_empty_success(immediate(s.flush()));
   CHECK(s.state() == State::response_ready);
   check_buf(*s.read(100).reply, "kept");
@@ -205,7 +205,7 @@ TEST_CASE("P2 flush in RESPONSE_READY answers success and keeps the response") {
 // ----------------------------------------------------------------- read row
 
 TEST_CASE("P2 read in IDLE on a fresh session answers EAGAIN") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   CHECK_FALSE(s.in_eof_window());
   check_error(immediate(s.read(100)), EAGAIN);
   CHECK(s.state() == State::idle);
@@ -214,7 +214,7 @@ TEST_CASE("P2 read in IDLE on a fresh session answers EAGAIN") {
 }
 
 TEST_CASE("P2 read in ACCUMULATING submits, then delivers in the same reply up to size") {
-  WriteReadSession s = in_idle();
+  WriteReadMachine s = in_idle();
   check_written(s.write("a="), 2);
   check_written(s.write("1"), 1);
   const WriteReadStep step = s.read(4);
@@ -229,7 +229,7 @@ TEST_CASE("P2 read in ACCUMULATING submits, then delivers in the same reply up t
 }
 
 TEST_CASE("P2 read in ACCUMULATING with a response that fits delivers it whole and reaches IDLE") {
-  WriteReadSession s = in_accumulating("q");
+  WriteReadMachine s = in_accumulating("q");
   CHECK(submitted(s.read(100)) == "q");
   check_buf(s.complete(ok_bytes("whole")), "whole");
   CHECK(s.state() == State::idle);
@@ -237,14 +237,14 @@ TEST_CASE("P2 read in ACCUMULATING with a response that fits delivers it whole a
 }
 
 TEST_CASE("P2 read in ACCUMULATING with size equal to the response length delivers it and reaches IDLE") {
-  WriteReadSession s = in_accumulating("q");
+  WriteReadMachine s = in_accumulating("q");
   CHECK(submitted(s.read(5)) == "q");
   check_buf(s.complete(ok_bytes("exact")), "exact");
   CHECK(s.state() == State::idle);
 }
 
 TEST_CASE("P2 read in PROCESSING answers EAGAIN") {
-  WriteReadSession s = in_processing();
+  WriteReadMachine s = in_processing();
   check_error(immediate(s.read(100)), EAGAIN);
   CHECK(s.state() == State::processing);
   // The EAGAIN read does not consume the answer that is still to come.
@@ -253,7 +253,7 @@ TEST_CASE("P2 read in PROCESSING answers EAGAIN") {
 }
 
 TEST_CASE("P2 read in RESPONSE_READY delivers min(remaining, size)") {
-  WriteReadSession s = in_response_ready("abcdef");
+  WriteReadMachine s = in_response_ready("abcdef");
   check_buf(immediate(s.read(4)), "abcd");
   CHECK(s.state() == State::response_ready);
   check_buf(immediate(s.read(100)), "ef");  // only what remains
@@ -261,7 +261,7 @@ TEST_CASE("P2 read in RESPONSE_READY delivers min(remaining, size)") {
 }
 
 TEST_CASE("P2 partial reads across several reads deliver the response in order, then EOF once, then EAGAIN") {
-  WriteReadSession s = in_response_ready("abcdefghij");
+  WriteReadMachine s = in_response_ready("abcdefghij");
   const std::vector<std::string> expected = {"abc", "def", "ghi", "j"};
   for (size_t i = 0; i < expected.size(); ++i) {
     CAPTURE(i);
@@ -276,7 +276,7 @@ TEST_CASE("P2 partial reads across several reads deliver the response in order, 
 }
 
 TEST_CASE("P2 read with size 0 in RESPONSE_READY delivers nothing and keeps the response") {
-  WriteReadSession s = in_response_ready("abc");
+  WriteReadMachine s = in_response_ready("abc");
   check_buf(immediate(s.read(0)), "");
   CHECK(s.state() == State::response_ready);
   check_buf(immediate(s.read(0)), "");
@@ -286,7 +286,7 @@ TEST_CASE("P2 read with size 0 in RESPONSE_READY delivers nothing and keeps the 
 }
 
 TEST_CASE("P2 read with size 0 in ACCUMULATING submits and delivers nothing, keeping the response") {
-  WriteReadSession s = in_accumulating("q");
+  WriteReadMachine s = in_accumulating("q");
   CHECK(submitted(s.read(0)) == "q");
   check_buf(s.complete(ok_bytes("resp")), "");
   CHECK(s.state() == State::response_ready);
@@ -294,9 +294,9 @@ TEST_CASE("P2 read with size 0 in ACCUMULATING submits and delivers nothing, kee
 }
 
 TEST_CASE("P2 read with size 0 in IDLE and PROCESSING answers EAGAIN") {
-  WriteReadSession i = in_idle();
+  WriteReadMachine i = in_idle();
   check_error(immediate(i.read(0)), EAGAIN);
-  WriteReadSession p = in_processing();
+  WriteReadMachine p = in_processing();
   check_error(immediate(p.read(0)), EAGAIN);
 }
 
@@ -317,7 +317,7 @@ TEST_CASE("P2 poll in RESPONSE_READY answers POLLIN") {
 }
 
 TEST_CASE("P2 poll changes no state") {
-  WriteReadSession s = in_response_ready("ab");
+  WriteReadMachine s = in_response_ready("ab");
   CHECK(s.poll() == kPollIn);
   CHECK(s.poll() == kPollIn);
   CHECK(s.state() == State::response_ready);
@@ -327,7 +327,7 @@ TEST_CASE("P2 poll changes no state") {
 // ----------------------------------------------------- completion (on_request)
 
 TEST_CASE("P2 successful completion of a flush-triggered submit answers the flush and moves to RESPONSE_READY") {
-  WriteReadSession s = in_processing();
+  WriteReadMachine s = in_processing();
   const Reply r = s.complete(ok_bytes("resp"));
   check_empty_success(r);
   CHECK(s.state() == State::response_ready);
@@ -335,7 +335,7 @@ TEST_CASE("P2 successful completion of a flush-triggered submit answers the flus
 }
 
 TEST_CASE("P2 failed completion of a flush-triggered submit answers the flush with its errno and returns to IDLE") {
-  WriteReadSession s = in_processing("k");
+  WriteReadMachine s = in_processing("k");
   check_error(s.complete(Completion::error(ENOENT)), ENOENT);
   CHECK(s.state() == State::idle);
   CHECK(s.poll() == kPollOut);
@@ -349,7 +349,7 @@ TEST_CASE("P2 failed completion of a flush-triggered submit answers the flush wi
 }
 
 TEST_CASE("P2 failed completion of a read-triggered submit answers the read with its errno and returns to IDLE") {
-  WriteReadSession s = in_accumulating("");
+  WriteReadMachine s = in_accumulating("");
   CHECK(submitted(s.read(100)).empty());
   check_error(s.complete(Completion::error(EINVAL)), EINVAL);
   CHECK(s.state() == State::idle);
@@ -357,7 +357,7 @@ TEST_CASE("P2 failed completion of a read-triggered submit answers the read with
 }
 
 TEST_CASE("P2 failed completion after an earlier completed cycle does not reopen the EOF window") {
-  WriteReadSession s = in_eof_window();
+  WriteReadMachine s = in_eof_window();
   check_written(s.write("q"), 1);
   CHECK(submitted(s.read(10)) == "q");
   check_error(s.complete(Completion::error(ENOENT)), ENOENT);
@@ -373,7 +373,7 @@ TEST_CASE("P2 completion of a wrong kind answers EIO and returns to IDLE") {
     for (const bool read_trigger : {false, true}) {
       CAPTURE(static_cast<int>(kind));
       CAPTURE(read_trigger);
-      WriteReadSession s = in_accumulating("q");
+      WriteReadMachine s = in_accumulating("q");
       if (read_trigger) {
         CHECK(submitted(s.read(100)) == "q");
       } else {
@@ -394,7 +394,7 @@ TEST_CASE("P2 completion of a wrong kind answers EIO and returns to IDLE") {
 TEST_CASE("P2 error completion with a non-positive errno answers EIO and returns to IDLE") {
   for (const int32_t err : {0, -2, -5}) {
     CAPTURE(err);
-    WriteReadSession s = in_processing();
+    WriteReadMachine s = in_processing();
     check_error(s.complete(Completion::error(err)), EIO);
     CHECK(s.state() == State::idle);
   }
@@ -402,26 +402,26 @@ TEST_CASE("P2 error completion with a non-positive errno answers EIO and returns
 
 TEST_CASE("P2 complete() without a submit answers EIO and changes nothing") {
   SUBCASE("in IDLE") {
-    WriteReadSession s = in_idle();
+    WriteReadMachine s = in_idle();
     check_error(s.complete(ok_bytes("stray")), EIO);
     CHECK(s.state() == State::idle);
     check_error(immediate(s.read(100)), EAGAIN);  // the stray bytes are not a response
   }
   SUBCASE("in ACCUMULATING") {
-    WriteReadSession s = in_accumulating("keep");
+    WriteReadMachine s = in_accumulating("keep");
     check_error(s.complete(ok_bytes("stray")), EIO);
     CHECK(s.state() == State::accumulating);
     CHECK(submitted(s.flush()) == "keep");
   }
   SUBCASE("in RESPONSE_READY (a second completion)") {
-    WriteReadSession s = in_response_ready("first");
+    WriteReadMachine s = in_response_ready("first");
     check_error(s.complete(ok_bytes("second")), EIO);
     check_error(s.complete(Completion::error(ENOENT)), EIO);
     CHECK(s.state() == State::response_ready);
     check_buf(immediate(s.read(100)), "first");
   }
   SUBCASE("in the EOF window") {
-    WriteReadSession s = in_eof_window();
+    WriteReadMachine s = in_eof_window();
     check_error(s.complete(ok_bytes("stray")), EIO);
     CHECK(s.state() == State::idle);
     check_buf(immediate(s.read(100)), "");
@@ -431,14 +431,14 @@ TEST_CASE("P2 complete() without a submit answers EIO and changes nothing") {
 // ------------------------------------------------------------ empty response
 
 TEST_CASE("P2 empty response after a flush is delivered as buf{} by the next read") {
-  WriteReadSession s = in_response_ready("");
+  WriteReadMachine s = in_response_ready("");
   const Reply r = immediate(s.read(100));
   check_buf(r, "");
   CHECK(s.state() == State::idle);
 }
 
 TEST_CASE("P2 empty response to a read-triggered submit is delivered as buf{} in the same reply") {
-  WriteReadSession s = in_accumulating("q");
+  WriteReadMachine s = in_accumulating("q");
   CHECK(submitted(s.read(100)) == "q");
   check_buf(s.complete(ok_bytes("")), "");
   CHECK(s.state() == State::idle);
@@ -447,7 +447,7 @@ TEST_CASE("P2 empty response to a read-triggered submit is delivered as buf{} in
 // ------------------------------------------------------- [fix] the EOF window
 
 TEST_CASE("P2 [fix] after a response is read to its end the next read is EOF once, then EAGAIN") {
-  WriteReadSession s = in_response_ready("hello\n");
+  WriteReadMachine s = in_response_ready("hello\n");
   check_buf(immediate(s.read(100)), "hello\n");
   CHECK(s.state() == State::idle);
   CHECK(s.in_eof_window());
@@ -458,7 +458,7 @@ TEST_CASE("P2 [fix] after a response is read to its end the next read is EOF onc
 }
 
 TEST_CASE("P2 [fix] the EOF window also follows a response delivered by a read-triggered submit") {
-  WriteReadSession s = in_accumulating("q");
+  WriteReadMachine s = in_accumulating("q");
   CHECK(submitted(s.read(100)) == "q");
   check_buf(s.complete(ok_bytes("answer")), "answer");
   check_buf(immediate(s.read(100)), "");
@@ -466,14 +466,14 @@ TEST_CASE("P2 [fix] the EOF window also follows a response delivered by a read-t
 }
 
 TEST_CASE("P2 [fix] the EOF window follows an empty response too (EOF, then EOF once more, then EAGAIN)") {
-  WriteReadSession s = in_response_ready("");
+  WriteReadMachine s = in_response_ready("");
   check_buf(immediate(s.read(100)), "");  // the empty response itself
   check_buf(immediate(s.read(100)), "");  // the EOF window
   check_error(immediate(s.read(100)), EAGAIN);
 }
 
 TEST_CASE("P2 [fix] the EOF window is not open while a response is only partly read") {
-  WriteReadSession s = in_response_ready("abcd");
+  WriteReadMachine s = in_response_ready("abcd");
   check_buf(immediate(s.read(2)), "ab");
   CHECK_FALSE(s.in_eof_window());
   check_buf(immediate(s.read(2)), "cd");
@@ -481,7 +481,7 @@ TEST_CASE("P2 [fix] the EOF window is not open while a response is only partly r
 }
 
 TEST_CASE("P2 [fix] a write ends the EOF window") {
-  WriteReadSession s = in_eof_window();
+  WriteReadMachine s = in_eof_window();
   check_written(s.write("next"), 4);
   CHECK_FALSE(s.in_eof_window());
   // Observed through reads: fail the new cycle back to IDLE; the read is EAGAIN, not EOF.
@@ -491,14 +491,14 @@ TEST_CASE("P2 [fix] a write ends the EOF window") {
 }
 
 TEST_CASE("P2 [fix] a zero-length write ends the EOF window too") {
-  WriteReadSession s = in_eof_window();
+  WriteReadMachine s = in_eof_window();
   check_written(s.write(""), 0);
   CHECK_FALSE(s.in_eof_window());
   CHECK(s.state() == State::accumulating);
 }
 
 TEST_CASE("P2 [fix] a write in the EOF window starts a new cycle holding only the new bytes") {
-  WriteReadSession s = in_eof_window();
+  WriteReadMachine s = in_eof_window();
   check_written(s.write("k=v"), 3);
   CHECK(submitted(s.read(100)) == "k=v");
   check_buf(s.complete(ok_bytes("OK\n")), "OK\n");
@@ -507,7 +507,7 @@ TEST_CASE("P2 [fix] a write in the EOF window starts a new cycle holding only th
 }
 
 TEST_CASE("P2 [fix] flush and poll in the EOF window leave it open (only a read or a write ends it)") {
-  WriteReadSession s = in_eof_window();
+  WriteReadMachine s = in_eof_window();
   check_empty_success(immediate(s.flush()));
   CHECK(s.poll() == kPollOut);
   CHECK(s.in_eof_window());
@@ -516,7 +516,7 @@ TEST_CASE("P2 [fix] flush and poll in the EOF window leave it open (only a read 
 }
 
 TEST_CASE("P2 [fix] a fresh session's first read is EAGAIN, not EOF") {
-  WriteReadSession s(kMax);
+  WriteReadMachine s(kMax);
   CHECK(s.state() == State::idle);
   CHECK_FALSE(s.in_eof_window());
   check_error(immediate(s.read(4096)), EAGAIN);
@@ -525,14 +525,14 @@ TEST_CASE("P2 [fix] a fresh session's first read is EAGAIN, not EOF") {
 // ------------------------------------------------------- [fix] EFBIG bound
 
 TEST_CASE("P2 [fix] a single write of exactly max_request_bytes is accepted") {
-  WriteReadSession s(8);
+  WriteReadMachine s(8);
   check_written(s.write("12345678"), 8);
   CHECK(s.accumulated_bytes() == 8);
   CHECK(submitted(s.flush()) == "12345678");
 }
 
 TEST_CASE("P2 [fix] writes reaching exactly max_request_bytes are accepted; one byte more is EFBIG and appends nothing") {
-  WriteReadSession s(8);
+  WriteReadMachine s(8);
   check_written(s.write("12345"), 5);
   check_written(s.write("678"), 3);  // reaches the bound exactly
   CHECK(s.accumulated_bytes() == 8);
@@ -544,7 +544,7 @@ TEST_CASE("P2 [fix] writes reaching exactly max_request_bytes are accepted; one 
 }
 
 TEST_CASE("P2 [fix] a write crossing max_request_bytes in ACCUMULATING is EFBIG as a whole, not partly appended") {
-  WriteReadSession s(8);
+  WriteReadMachine s(8);
   check_written(s.write("123456"), 6);
   check_error(s.write("789"), EFBIG);  // 6 + 3 = 9 > 8
   CHECK(s.accumulated_bytes() == 6);
@@ -554,7 +554,7 @@ TEST_CASE("P2 [fix] a write crossing max_request_bytes in ACCUMULATING is EFBIG 
 }
 
 TEST_CASE("P2 [fix] a write of max_request_bytes + 1 in IDLE is EFBIG and the state stays IDLE") {
-  WriteReadSession s(8);
+  WriteReadMachine s(8);
   check_error(s.write("123456789"), EFBIG);
   CHECK(s.state() == State::idle);
   CHECK(s.accumulated_bytes() == 0);
@@ -564,7 +564,7 @@ TEST_CASE("P2 [fix] a write of max_request_bytes + 1 in IDLE is EFBIG and the st
 }
 
 TEST_CASE("P2 [fix] EFBIG in the EOF window changes nothing, the window included") {
-  WriteReadSession s(4);
+  WriteReadMachine s(4);
   check_written(s.write("q"), 1);
   CHECK(submitted(s.flush()) == "q");
   check_empty_success(s.complete(ok_bytes("r")));
@@ -577,7 +577,7 @@ TEST_CASE("P2 [fix] EFBIG in the EOF window changes nothing, the window included
 }
 
 TEST_CASE("P2 [fix] the bound is per cycle: a submit frees the whole budget for the next cycle") {
-  WriteReadSession s(4);
+  WriteReadMachine s(4);
   check_written(s.write("abcd"), 4);
   CHECK(submitted(s.read(10)) == "abcd");
   check_buf(s.complete(ok_bytes("r")), "r");
@@ -587,7 +587,7 @@ TEST_CASE("P2 [fix] the bound is per cycle: a submit frees the whole budget for 
 }
 
 TEST_CASE("P2 [fix] a failed cycle also frees the budget") {
-  WriteReadSession s(4);
+  WriteReadMachine s(4);
   check_written(s.write("abcd"), 4);
   CHECK(submitted(s.flush()) == "abcd");
   check_error(s.complete(Completion::error(EINVAL)), EINVAL);
@@ -596,7 +596,7 @@ TEST_CASE("P2 [fix] a failed cycle also frees the budget") {
 }
 
 TEST_CASE("P2 [fix] max_request_bytes 0 refuses every non-empty write with EFBIG") {
-  WriteReadSession s(0);
+  WriteReadMachine s(0);
   check_error(s.write("x"), EFBIG);
   CHECK(s.state() == State::idle);
   check_written(s.write(""), 0);
@@ -604,16 +604,16 @@ TEST_CASE("P2 [fix] max_request_bytes 0 refuses every non-empty write with EFBIG
 }
 
 TEST_CASE("P2 EBUSY takes precedence over EFBIG in PROCESSING and RESPONSE_READY") {
-  WriteReadSession p = in_processing();
+  WriteReadMachine p = in_processing();
   check_error(p.write(std::string(kMax + 1, 'x')), EBUSY);
-  WriteReadSession r = in_response_ready();
+  WriteReadMachine r = in_response_ready();
   check_error(r.write(std::string(kMax + 1, 'x')), EBUSY);
 }
 
 // ------------------------------------------------------------- full cycles
 
 TEST_CASE("P2 several full cycles on one session: each request holds only its own writes") {
-  WriteReadSession s(kMax);
+  WriteReadMachine s(kMax);
   for (int i = 0; i < 3; ++i) {
     CAPTURE(i);
     const std::string req = "req" + std::to_string(i);
@@ -639,7 +639,7 @@ TEST_CASE("P2 state names") {
 }
 
 TEST_CASE("P2 recycle: a submitted request's buffer serves the next cycle, and never leaks its old bytes") {
-  WriteReadSession s(1 << 20);
+  WriteReadMachine s(1 << 20);
   check_written(s.write(std::string(1000, 'a')), 1000);
   WriteReadStep step = s.read(100);
   REQUIRE(step.submit);

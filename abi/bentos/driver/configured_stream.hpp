@@ -43,23 +43,23 @@ namespace detail {
 // stream is ended with EIO (logged unless the stream was cancelled).
 class stream_state {
  public:
-  stream_state(bentos_stream* stream, host_handle host) noexcept : stream_(stream), host_(host) {}
+  stream_state(bentos_cycle* stream, host_handle host) noexcept : stream_(stream), host_(host) {}
   stream_state(const stream_state&) = delete;
   stream_state& operator=(const stream_state&) = delete;
   ~stream_state() {
-    if (bentos_stream* s = take()) {
+    if (bentos_cycle* s = take()) {
       if (!cancelled()) host_.log(log_level::warn, "a record_stream was dropped without end(); ending it with EIO");
       host_.services()->end(s, -EIO);
     }
   }
-  bentos_stream* peek() const noexcept { return stream_.load(); }
-  bentos_stream* take() noexcept { return stream_.exchange(nullptr); }
+  bentos_cycle* peek() const noexcept { return stream_.load(); }
+  bentos_cycle* take() noexcept { return stream_.exchange(nullptr); }
   void cancel() noexcept { cancelled_.store(true); }
   bool cancelled() const noexcept { return cancelled_.load(); }
   const host_handle& host() const noexcept { return host_; }
 
  private:
-  std::atomic<bentos_stream*> stream_;
+  std::atomic<bentos_cycle*> stream_;
   std::atomic<bool> cancelled_{false};
   host_handle host_;
 };
@@ -83,7 +83,7 @@ class record_stream {
   // One output record (one read on the other side; zero-length records
   // are never delivered). 0, -ECANCELED, -ESTALE or another -errno.
   int32_t yield(const void* data, size_t len) const noexcept {
-    bentos_stream* s = state_ ? state_->peek() : nullptr;
+    bentos_cycle* s = state_ ? state_->peek() : nullptr;
     if (!s) return -ESTALE;
     int32_t rc = state_->host().services()->yield(s, data, len);
     if (rc == -ECANCELED) state_->cancel();
@@ -94,7 +94,7 @@ class record_stream {
   // Ends the cycle: 0 for success, or an errno (positive or negative)
   // that readers get after the last record.
   int32_t end(int errno_value = 0) const noexcept {
-    bentos_stream* s = state_ ? state_->take() : nullptr;
+    bentos_cycle* s = state_ ? state_->take() : nullptr;
     if (!s) return -ESTALE;
     return state_->host().services()->end(s, errno_value > 0 ? -errno_value : errno_value);
   }
@@ -292,7 +292,7 @@ struct configured_stream_adapter : lifecycle<D> {
   }
 
   static int32_t process(void* inst, void* state, const void* config, const bentos_bytes* records, uint64_t count,
-                         bentos_stream* stream) noexcept {
+                         bentos_cycle* stream) noexcept {
     auto& box = unbox<D>(inst);
     box_t& b = sess::get(state);
     if (!config) return -EINVAL;
@@ -347,7 +347,7 @@ struct configured_stream_adapter : lifecycle<D> {
     });
   }
 
-  static void on_cancel(void* inst, void* state, bentos_stream*) noexcept {
+  static void on_cancel(void* inst, void* state, bentos_cycle*) noexcept {
     auto& box = unbox<D>(inst);
     box_t& b = sess::get(state);
     if (auto st = b.current.lock()) st->cancel();
