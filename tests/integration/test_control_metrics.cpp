@@ -104,7 +104,8 @@ double value_of(const prom::Exposition& e, const std::string& family, const std:
   return found[0];
 }
 
-double value_of(const prom::Exposition& e, const std::string& family, const std::map<std::string, std::string>& labels) {
+double value_of(const prom::Exposition& e, const std::string& family,
+                const std::map<std::string, std::string>& labels) {
   return value_of(e, family, family, labels);
 }
 
@@ -265,7 +266,8 @@ TEST_CASE("promtool check metrics accepts the text (when promtool is installed)"
   std::string out;
   // promtool reads the metrics on stdin; it exits non-zero and names the
   // problem for a format error or a lint finding.
-  const int status = bentos::test::run_program({"/bin/sh", "-c", "exec \"$0\" check metrics < \"$1\"", promtool, file}, out);
+  const int status =
+      bentos::test::run_program({"/bin/sh", "-c", "exec \"$0\" check metrics < \"$1\"", promtool, file}, out);
   CHECK_MESSAGE(status == 0, out);
   CHECK_MESSAGE(out.empty(), out);
 }

@@ -165,7 +165,9 @@ bool parse(const std::string& text, Exposition& out, std::string& error) {
         if (!current->type.empty()) return fail("second TYPE for " + name);
         const std::string t(value);
         if (t == "summary") return fail("summary " + name + ": the host writes none, this reader checks none");
-        if (t != "counter" && t != "gauge" && t != "histogram" && t != "untyped") return fail("unknown TYPE '" + t + "'");
+        if (t != "counter" && t != "gauge" && t != "histogram" && t != "untyped") {
+          return fail("unknown TYPE '" + t + "'");
+        }
         current->type = t;
       }
       continue;

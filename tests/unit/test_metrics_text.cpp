@@ -53,7 +53,8 @@ double value_of(const prom::Exposition& e, const std::string& family, const std:
   return found->value;
 }
 
-double value_of(const prom::Exposition& e, const std::string& family, const std::map<std::string, std::string>& labels) {
+double value_of(const prom::Exposition& e, const std::string& family,
+                const std::map<std::string, std::string>& labels) {
   return value_of(e, family, family, labels);
 }
 
