@@ -16,7 +16,7 @@ namespace {
 const char kControlUsage[] = R"HELP(Usage: bentosctl list|status|stats|metrics|reload [DEVICE] [--control-socket PATH] [--json] [--timeout MS]
 
 Asks a running bentos-driver-host over its control socket and prints the
-answer as a table:
+answer as a table (metrics: as the daemon wrote it):
 
   list     every device: name, pattern, driver and version, device path
            (what bentosd attaches), socket, plugin file
