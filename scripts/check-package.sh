@@ -10,7 +10,8 @@
 # already, since the check ends by purging it.
 #
 # What it checks once installed:
-#  - the files: daemon, tools, units, OpenRC script, sysusers.d/tmpfiles.d,
+#  - the files: daemon, tools, units (the metrics timer not enabled),
+#    OpenRC script, sysusers.d/tmpfiles.d,
 #    headers, bentos-driver.pc, the seven example plugins (root, 0644), the
 #    example manifest, the /etc/bentos drop-in folders, the conffiles;
 #  - postinst's work: the bentos system user and group, /run/bentos and
@@ -98,6 +99,11 @@ need_file /etc/init.d/bentos-driver-host 755 "OpenRC script"
 unit_dir=$(dirname "$(grep -m1 '/systemd/system/bentos-driver-host\.service$' "$work/files")")
 need_file "$unit_dir/bentos-driver-host.service" 644 "systemd unit"
 need_file "$unit_dir/bentos-driver-host@.service" 644 "systemd template unit"
+need_file "$unit_dir/bentos-driver-host-metrics.service" 644 "node_exporter metrics service"
+need_file "$unit_dir/bentos-driver-host-metrics.timer" 644 "node_exporter metrics timer"
+[ ! -e /etc/systemd/system/timers.target.wants/bentos-driver-host-metrics.timer ] ||
+  fail "the package enabled bentos-driver-host-metrics.timer; it ships disabled"
+ok "bentos-driver-host-metrics.timer is not enabled"
 need_file /usr/lib/sysusers.d/bentos-driver-host.conf 644 "sysusers.d"
 need_file /usr/lib/tmpfiles.d/bentos-driver-host.conf 644 "tmpfiles.d"
 need_file /usr/include/bentos/driver.h 644 "C header"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Checks the service files as they are installed:
-#  - `systemd-analyze verify` on bentos-driver-host.service and on an
-#    instance of bentos-driver-host@.service; any message fails (verify
-#    exits 0 on warnings such as an unknown key, which are still mistakes);
+#  - `systemd-analyze verify` on bentos-driver-host.service, on an
+#    instance of bentos-driver-host@.service and on the node_exporter pair
+#    bentos-driver-host-metrics.service and .timer; any message fails
+#    (verify exits 0 on warnings such as an unknown key, which are still
+#    mistakes);
 #  - every man: page in the units' Documentation= is in the tree (verify
 #    would ask `man`, which looks on this machine, not in ROOT);
 #  - `systemd-analyze security --offline=true`: prints the main unit's
-#    table and fails when either unit's overall exposure is above 2.5;
+#    table and fails when any service's overall exposure is above 2.5;
+#  - the metrics service's command, run with a stub bentosctl and a
+#    temporary textfile directory: bentos.prom is replaced whole when the
+#    host answers, removed when it does not, and no .tmp is left;
 #  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
 #    script parses (sh -n).
 #   scripts/check-units.sh [ROOT]
@@ -50,11 +55,20 @@ units=$work/units
 mkdir -p "$units"
 sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host.service" >"$units/bentos-driver-host.service"
 sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host@.service" >"$units/bentos-driver-host@check.service"
+# The metrics service runs /bin/sh, which exists; the bentosctl inside its
+# command line is checked below.
+for unit in bentos-driver-host-metrics.service bentos-driver-host-metrics.timer; do
+  if [ -f "$unit_dir/$unit" ]; then cp "$unit_dir/$unit" "$units/$unit"; else
+    echo "error: no $unit in $unit_dir" >&2
+    exit 1
+  fi
+done
 
 status=0
 echo "== systemd-analyze verify ($unit_dir) =="
-for unit in bentos-driver-host.service bentos-driver-host@check.service; do
-  out=$(systemd-analyze verify --man=no "$units/$unit" 2>&1) || true
+for unit in bentos-driver-host.service bentos-driver-host@check.service bentos-driver-host-metrics.service \
+  bentos-driver-host-metrics.timer; do
+  out=$(cd "$units" && systemd-analyze verify --man=no "$units/$unit" 2>&1) || true
   if [ -n "$out" ]; then
     echo "FAIL: $unit:"
     echo "$out"
@@ -71,7 +85,8 @@ man_excluded=""
 if [ "$root" = / ] && grep -qs '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
   man_excluded=yes
 fi
-for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+for unit in bentos-driver-host.service bentos-driver-host@check.service bentos-driver-host-metrics.service \
+  bentos-driver-host-metrics.timer; do
   for doc in $(sed -n 's/^Documentation=//p' "$units/$unit"); do
     case $doc in man:*) ;; *) continue ;; esac
     page=${doc#man:} name=${page%(*} section=${page#*(}
@@ -98,7 +113,7 @@ echo "== systemd-analyze security --offline=true bentos-driver-host.service =="
 exposure_of() {
   sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$1"
 }
-for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+for unit in bentos-driver-host.service bentos-driver-host@check.service bentos-driver-host-metrics.service; do
   report=$(systemd-analyze security --offline=true "$units/$unit" 2>&1) || true
   [ "$unit" = bentos-driver-host.service ] && echo "$report"
   exposure=$(exposure_of "$report")
@@ -113,6 +128,45 @@ for unit in bentos-driver-host.service bentos-driver-host@check.service; do
     echo "ok: $unit: exposure $exposure (at most $max_exposure)"
   fi
 done
+
+echo "== the metrics service's command (stub bentosctl, temporary textfile directory) =="
+# ExecStart=/bin/sh -c '...' as systemd runs it: $$ is a literal $.
+metrics_unit=$units/bentos-driver-host-metrics.service
+script=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'$/\1/p" "$metrics_unit" | sed 's/\$\$/$/g')
+ctl_path=$(grep -oE '[^ ]*/bentosctl' <<<"$script" | head -n1)
+textfile_dir=/var/lib/prometheus/node-exporter
+if [ -z "$script" ] || [ -z "$ctl_path" ]; then
+  echo "FAIL: no ExecStart=/bin/sh -c '... bentosctl ...' in $metrics_unit"
+  status=1
+elif [ ! -x "$prefix$ctl_path" ]; then
+  echo "FAIL: the metrics service runs $ctl_path, which is not in $root"
+  status=1
+else
+  echo "ok: it runs $ctl_path ($prefix$ctl_path)"
+  textfile=$work/textfile
+  mkdir -p "$textfile"
+  # The stub answers like bentosctl metrics, or fails like it with no host.
+  stub=$work/bentosctl-stub
+  printf '#!/bin/sh\n[ "$1" = metrics ] || exit 2\n[ -z "$STUB_FAIL" ] || exit 2\necho "bentos_devices 3"\n' >"$stub"
+  chmod +x "$stub"
+  script=${script//"$textfile_dir"/"$textfile"}
+  script=${script//"$ctl_path"/"$stub"}
+  echo "bentos_devices 1" >"$textfile/bentos.prom"
+  sh -c "$script" || { echo "FAIL: the metrics service failed with an answering host"; status=1; }
+  if [ "$(cat "$textfile/bentos.prom" 2>/dev/null)" = "bentos_devices 3" ] && [ ! -e "$textfile/bentos.prom.tmp" ]; then
+    echo "ok: the host answered: bentos.prom replaced, no .tmp left"
+  else
+    echo "FAIL: after a run with an answering host: $(ls -A "$textfile")"
+    status=1
+  fi
+  STUB_FAIL=1 sh -c "$script" && { echo "FAIL: the metrics service succeeded with no host"; status=1; }
+  if [ ! -e "$textfile/bentos.prom" ] && [ ! -e "$textfile/bentos.prom.tmp" ]; then
+    echo "ok: no answer: bentos.prom removed (no stale metrics), no .tmp left"
+  else
+    echo "FAIL: after a run with no host: $(ls -A "$textfile")"
+    status=1
+  fi
+fi
 
 echo "== sysusers.d and OpenRC =="
 sysusers=""

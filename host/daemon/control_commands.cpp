@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "build_config.h"
+#include "daemon/metrics_text.h"
 #include "patterns/pattern.h"
 
 namespace bentos::daemon {
@@ -19,7 +20,7 @@ using Json = nlohmann::ordered_json;
 using device::Device;
 using device::DeviceStats;
 
-const char kCommandList[] = "list, status, stats, reload, help";
+const char kCommandList[] = "list, status, stats, metrics, reload, help";
 const char kRequestShape[] = R"(a JSON object such as {"command": "list"})";
 
 struct Request {
@@ -128,12 +129,6 @@ Json describe(const Device& d) {
 // Nanoseconds as microseconds with one decimal.
 double micros(uint64_t ns) { return std::round(static_cast<double>(ns) / 100.0) / 10.0; }
 
-std::string errno_name(size_t err) {
-  if (err == 0) return "other";  // the slot for errnos >= DeviceStats::kErrnos
-  const char* name = ::strerrorname_np(static_cast<int>(err));
-  return name ? name : "E" + std::to_string(err);
-}
-
 Json stats_of(const Device& d) {
   const DeviceStats& s = d.stats();
   Json requests = Json::object();
@@ -182,6 +177,20 @@ Json stats_of(const Device& d) {
   };
 }
 
+// `metrics`: the Prometheus text, in one JSON string (the socket speaks
+// JSON lines); bentosctl metrics prints it as it is.
+Json metrics_answer(Host& host, std::chrono::steady_clock::duration uptime) {
+  HostMetrics m;
+  m.version = BENTOS_VERSION;
+  m.uptime_seconds = std::chrono::duration<double>(uptime).count();
+  m.max_connections = host.context().max_connections();
+  for (const Device* d : host.devices()) {
+    m.devices.push_back(DeviceMetrics{d->name(), &d->stats(), d->connection_count(), d->session_count(),
+                                      d->timeouts(), d->dropped_events(), d->plugin_exceptions()});
+  }
+  return Json{{"ok", true}, {"content_type", kMetricsContentType}, {"text", metrics_text(m)}};
+}
+
 Json reload_answer(const ReloadOutcome& r) {
   Json out{{"ok", r.errors.empty() && !r.rejected}};
   if (!r.errors.empty()) {
@@ -211,6 +220,8 @@ Json help_answer() {
            {"list", "devices: name, pattern, driver and version, plugin file, socket, device_path"},
            {"status", "host version, pid, uptime, device, connection and session counts"},
            {"stats", "per device: requests by op, errors by errno, bytes, latency p50/p99, limit counters"},
+           {"metrics", "every counter of status and stats, latency histograms: Prometheus text format 0.0.4, "
+                       "in \"text\""},
            {"reload", "re-read the manifests and apply them; answered when done; a configuration with errors "
                       "changes nothing"},
            {"help", "this list"},
@@ -270,6 +281,8 @@ void ControlCommands::answer(const std::string& line, Reply reply) {
                {"connections", connections},
                {"sessions", sessions},
                {"max_connections", host_.context().max_connections()}};
+  } else if (req.command == "metrics") {
+    out = metrics_answer(host_, std::chrono::steady_clock::now() - started_);
   } else if (req.command == "reload") {
     if (!reload_) {
       out = failure("reload is not available");

@@ -13,6 +13,8 @@
 //   status  version, pid, uptime, device, connection and session counts
 //   stats   per device: requests by op, errors by errno, bytes, latency
 //           percentiles per op, one counter per limit
+//   metrics the same counters and status' figures, latency as histograms,
+//           in the Prometheus text format ("text"; daemon/metrics_text.h)
 //   reload  re-read the manifests: added, removed, restarted, unchanged;
 //           answered when the reload finished (the plugins' create() and
 //           destroy() run off the loop, each within lifecycle_timeout_ms)

@@ -32,6 +32,7 @@ uint64_t LatencyHistogram::bucket_width(size_t bucket) {
 void LatencyHistogram::record(uint64_t ns) {
   ++buckets_[bucket_of(ns)];
   ++count_;
+  sum_ += ns;
   min_ = std::min(min_, ns);
   max_ = std::max(max_, ns);
 }

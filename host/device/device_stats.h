@@ -43,6 +43,11 @@ class LatencyHistogram {
   // as the middle of its bucket, kept within [min, max]; the lowest and the
   // highest sample exactly; 0 when empty.
   uint64_t percentile(double fraction) const;
+  // Read-only views for the Prometheus exposition (daemon/metrics_text.h):
+  // the exact sum of every sample, and how many samples fell in `bucket`
+  // (< kBuckets).
+  uint64_t sum() const { return sum_; }
+  uint64_t bucket_count(size_t bucket) const { return buckets_[bucket]; }
 
   static constexpr unsigned kSubBucketBits = 3;
   static constexpr unsigned kSubBuckets = 1u << kSubBucketBits;  // per power of two
@@ -58,6 +63,7 @@ class LatencyHistogram {
  private:
   std::array<uint64_t, kBuckets> buckets_{};
   uint64_t count_ = 0;
+  uint64_t sum_ = 0;  // ns; wraps after 584 years of summed latency
   uint64_t min_ = UINT64_MAX;
   uint64_t max_ = 0;
 };

@@ -10,8 +10,8 @@
 # control.cpp, options.cpp); tests/completion/check-completion.sh checks
 # them against `bentosctl --help`.
 
-_bentosctl_commands="cat send open read write flush fsync ioctl poll release run list status stats reload host help"
-_bentosctl_control_commands="list status stats reload"
+_bentosctl_commands="cat send open read write flush fsync ioctl poll release run list status stats metrics reload host help"
+_bentosctl_control_commands="list status stats metrics reload"
 _bentosctl_run_ops="open write write-hex write-file write-stdin read read-all flush fsync fdatasync ioctl poll release sleep"
 _bentosctl_open_flags="ro wo rw nonblock append creat trunc excl cloexec sync dsync noctty nofollow directory async noatime direct path"
 _bentosctl_poll_events="in out pri err hup nval rdnorm rdband wrnorm wrband msg rdhup"
@@ -139,7 +139,7 @@ _bentosctl_options_of() {
   case $1 in
     cat | send) echo "--flags --size --fh --timeout --json --help" ;;
     run) echo "--fh --timeout --out-size --json --help" ;;
-    list | status | stats | reload) echo "--control-socket --json --timeout --help" ;;
+    list | status | stats | metrics | reload) echo "--control-socket --json --timeout --help" ;;
     host) echo "--json --timeout --help" ;;  # the socket is its first word
     read) echo "--flags --fh --timeout --json --verbose --all --help" ;;
     write) echo "--flags --fh --timeout --json --verbose --file --hex --help" ;;
@@ -280,7 +280,7 @@ _bentosctl() {
   done
   case $sub in
     list | stats) ((${#positional[@]} == 0)) && _bentosctl_devices "$control_socket" ;;
-    status | reload) ;;
+    status | metrics | reload) ;;
     run) ((${#positional[@]} == 0)) && _bentosctl_sockets ;;
     open | poll)
       if ((${#positional[@]} == 0)); then _bentosctl_sockets

@@ -182,10 +182,12 @@ expect "list, prefix" "bentosctl list a" alpha
 expect "stats --control-socket" "bentosctl stats --control-socket $work/b.sock " delta
 expect "stats --control-socket=" "bentosctl stats --control-socket=$work/b.sock " delta
 expect "host SOCKET stats" "bentosctl host $work/b.sock stats " delta
-expect "host SOCKET" "bentosctl host $work/b.sock " list reload stats status
+expect "host SOCKET" "bentosctl host $work/b.sock " list metrics reload stats status
 expect "host --json SOCKET stats" "bentosctl host --json $work/b.sock stats " delta
 expect "one device only" "bentosctl stats alpha "
 expect "status takes no device" "bentosctl status "
+expect "metrics takes no device" "bentosctl metrics "
+expect "metrics options" "bentosctl metrics --" --control-socket --help --json --timeout
 # No host: no names, and no long wait.
 export BENTOS_CONTROL_SOCKET=$work/none.sock
 start=$(date +%s%N)

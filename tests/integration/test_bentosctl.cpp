@@ -175,13 +175,13 @@ TEST_CASE("bentosctl --help lists every command with examples; each command has 
   CHECK(ctl({"--help"}, out) == 0);
   for (const char* cmd : {"cat SOCKET", "send SOCKET", "open SOCKET", "read SOCKET", "write SOCKET", "flush SOCKET",
                           "fsync SOCKET", "ioctl SOCKET", "poll SOCKET", "release SOCKET", "run SOCKET", "list [DEVICE]", "status", "stats [DEVICE]",
-                          "reload", "host CONTROL"}) {
+                          "metrics", "reload", "host CONTROL"}) {
     CHECK_MESSAGE(contains(out, cmd), cmd);
   }
   CHECK(contains(out, "Examples:"));
   CHECK(contains(out, "Exit status"));
   for (const char* cmd : {"cat", "send", "open", "read", "write", "flush", "fsync", "ioctl", "poll", "release", "run",
-                          "list", "status", "stats", "reload"}) {
+                          "list", "status", "stats", "metrics", "reload"}) {
     CHECK(ctl({cmd, "--help"}, out) == 0);
     CHECK_MESSAGE(contains(out, "Usage: bentosctl"), cmd);
     CHECK_MESSAGE(contains(out, "Examples:"), cmd);

@@ -103,7 +103,9 @@ TEST_CASE("control: several requests on one connection, answered in order; bare 
   const json third = json::parse(c.read_line());
   CHECK(third["ok"] == true);
   CHECK(third["id"] == "x");
-  for (const char* command : {"list", "status", "stats", "reload", "help"}) CHECK(third["commands"].contains(command));
+  for (const char* command : {"list", "status", "stats", "metrics", "reload", "help"}) {
+    CHECK(third["commands"].contains(command));
+  }
   // The connection stays open for more.
   CHECK(c.ask_json({{"command", "stats"}})["ok"] == true);
   // A last request without its newline is answered when the client closes its side.

@@ -128,3 +128,21 @@ TEST_CASE("DeviceStats: requests by op, replies by errno, latency per op, EFBIG 
   s.machine_answered_write(Reply::written(3));
   CHECK(s.limits.requests_too_big == 1);
 }
+
+TEST_CASE("histogram sum is exact and bucket counts add up to the count, each in the bucket of its sample") {
+  LatencyHistogram h;
+  CHECK(h.sum() == 0);
+  const uint64_t samples[] = {0, 15, 16, 1000, 1000, 123456789, uint64_t{1} << 45};
+  uint64_t sum = 0;
+  for (uint64_t ns : samples) {
+    h.record(ns);
+    sum += ns;
+  }
+  CHECK(h.sum() == sum);  // the sample past the last bucket counts in full
+  uint64_t total = 0;
+  for (size_t b = 0; b < LatencyHistogram::kBuckets; ++b) total += h.bucket_count(b);
+  CHECK(total == h.count());
+  CHECK(h.bucket_count(LatencyHistogram::bucket_of(1000)) == 2);
+  CHECK(h.bucket_count(0) == 1);
+  CHECK(h.bucket_count(LatencyHistogram::kBuckets - 1) == 1);
+}

@@ -13,10 +13,10 @@ namespace bentos::ctl {
 
 namespace {
 
-const char kControlUsage[] = R"HELP(Usage: bentosctl list|status|stats|reload [DEVICE] [--control-socket PATH] [--json] [--timeout MS]
+const char kControlUsage[] = R"HELP(Usage: bentosctl list|status|stats|metrics|reload [DEVICE] [--control-socket PATH] [--json] [--timeout MS]
 
 Asks a running bentos-driver-host over its control socket and prints the
-answer as a table:
+answer as a table (metrics: as the daemon wrote it):
 
   list     every device: name, pattern, driver and version, device path
            (what bentosd attaches), socket, plugin file
@@ -26,6 +26,9 @@ answer as a table:
            per limit (frames_too_big, requests_too_big, sessions_refused,
            request_timeouts, buffer_full, dropped_events,
            connections_over_max, peers_refused)
+  metrics  the same counters, status' figures and latency histograms in
+           the Prometheus text format (0.0.4), for node_exporter's textfile
+           collector or a script
   reload   re-read the manifests; a configuration with errors changes
            nothing and is reported (exit status 1)
 
@@ -47,6 +50,7 @@ Examples:
   bentosctl list
   bentosctl stats kv --control-socket run/control.sock
   bentosctl status --json
+  bentosctl metrics > bentos.prom
   sudo bentosctl reload
 )HELP";
 
@@ -103,13 +107,15 @@ void print_table(const std::string& command, const nlohmann::ordered_json& answe
   if (command == "status") return print_status(answer);
   if (command == "stats") return print_stats(answer);
   if (command == "reload") return print_reload(answer);
+  if (command == "metrics") return print_metrics(answer);
   std::cout << answer.dump(2) << "\n";  // help, or a command this bentosctl does not know
 }
 
 }  // namespace
 
 bool is_control_command(const std::string& command) {
-  return command == "list" || command == "status" || command == "stats" || command == "reload";
+  return command == "list" || command == "status" || command == "stats" || command == "metrics" ||
+         command == "reload";
 }
 
 const char* control_usage(const std::string& command) {

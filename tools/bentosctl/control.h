@@ -1,5 +1,5 @@
 // bentosctl's operator commands, over the daemon's control socket:
-// `list`, `status`, `stats` and `reload` (and `host CONTROL_SOCKET
+// `list`, `status`, `stats`, `metrics` and `reload` (and `host CONTROL_SOCKET
 // [COMMAND]`, the older spelling of the same).
 #pragma once
 
@@ -8,7 +8,7 @@
 
 namespace bentos::ctl {
 
-// True for list, status, stats and reload.
+// True for list, status, stats, metrics and reload.
 bool is_control_command(const std::string& command);
 
 // Runs `command` with the arguments that follow it; returns the exit

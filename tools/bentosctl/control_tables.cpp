@@ -183,4 +183,6 @@ void print_reload(const json& answer) {
   t.print();
 }
 
+void print_metrics(const json& answer) { std::cout << answer.at("text").get<std::string>() << std::flush; }
+
 }  // namespace bentos::ctl

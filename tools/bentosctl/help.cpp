@@ -31,6 +31,8 @@ Host commands (--control-socket PATH, default $BENTOS_CONTROL_SOCKET or
                               bentosd attaches), pattern, driver, plugin file
   status                      version, pid, uptime, devices, connections, sessions
   stats [DEVICE]              requests, latency, errors, bytes, limit counters
+  metrics                     all of status and stats, latency histograms included,
+                              in the Prometheus text format
   reload                      re-read the manifests (exit 1 if they have errors)
   host CONTROL_SOCKET [CMD]   the older spelling of CMD --control-socket CONTROL_SOCKET
 

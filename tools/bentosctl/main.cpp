@@ -1,8 +1,8 @@
 // bentosctl: talks to a device endpoint the way bentosd would, for people
 // and shell scripts. Per-op commands (open, read, write, ...), `cat`,
 // `send`, `run` (a sequence of ops on one connection), and the operator's
-// commands over the daemon's control socket (list, status, stats, reload;
-// control.cpp). See help.cpp for the grammar.
+// commands over the daemon's control socket (list, status, stats, metrics,
+// reload; control.cpp). See help.cpp for the grammar.
 //
 // Single-threaded.
 #include <csignal>
