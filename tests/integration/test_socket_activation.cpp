@@ -173,12 +173,12 @@ TEST_CASE("a restart under load: no connect is refused, queued clients are serve
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   load.finish();
-  INFO("served " << load.served << ", after queueing " << load.served_after_queueing << ", dropped "
-                 << load.dropped << ", other errors " << load.other_errors);
-  CHECK(load.refused == 0);
-  CHECK(load.other_errors == 0);
-  CHECK(load.served > 0);
-  CHECK(load.served_after_queueing > 0);
+  INFO("served " << load.served.load() << ", after queueing " << load.served_after_queueing.load()
+                 << ", dropped " << load.dropped.load() << ", other errors " << load.other_errors.load());
+  CHECK(load.refused.load() == 0);
+  CHECK(load.other_errors.load() == 0);
+  CHECK(load.served.load() > 0);
+  CHECK(load.served_after_queueing.load() > 0);
   const std::string log = s.log_text();
   CHECK_MESSAGE(log.find("taken over from the previous process") != std::string::npos, log);
   CHECK(log.find("another server is listening") == std::string::npos);
