@@ -8,10 +8,12 @@
 #  - every man: page in the units' Documentation= is in the tree (verify
 #    would ask `man`, which looks on this machine, not in ROOT);
 #  - `systemd-analyze security --offline=true`: prints the main unit's
-#    table and fails when any service's overall exposure is above 2.5;
+#    table and fails when any service's overall exposure is above 1.0;
 #  - the metrics service's command, run with a stub bentosctl and a
 #    temporary textfile directory: bentos.prom is replaced whole when the
 #    host answers, removed when it does not, and no .tmp is left;
+#  - the example drop-in tcp-endpoints.conf (network for tcp:// endpoints
+#    and the llm plugin) applied to the main unit: verify finds nothing;
 #  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
 #    script parses (sh -n).
 #   scripts/check-units.sh [ROOT]
@@ -21,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-max_exposure=2.5
+max_exposure=1.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -47,14 +49,16 @@ for d in lib/systemd/system usr/lib/systemd/system usr/local/lib/systemd/system;
 done
 [ -n "$unit_dir" ] || { echo "error: no bentos-driver-host.service under $root/{,usr/,usr/local/}lib/systemd/system" >&2; exit 1; }
 
-# verify insists that ExecStart's program exists. The units name it by its
-# installed path (/usr/sbin/...), so for a staging tree the copies checked
-# here point ExecStart= into the tree; nothing else in them changes. A
-# template is checked through an instance name.
+# verify insists that the programs of ExecStart= and ExecReload= exist.
+# The units name them by their installed paths (/usr/sbin/..., /usr/bin/...),
+# so for a staging tree the copies checked here point them into the tree;
+# nothing else in them changes. A template is checked through an instance
+# name.
 units=$work/units
 mkdir -p "$units"
-sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host.service" >"$units/bentos-driver-host.service"
-sed "s|^ExecStart=/|ExecStart=$prefix/|" "$unit_dir/bentos-driver-host@.service" >"$units/bentos-driver-host@check.service"
+into_tree="s|^\(Exec[A-Za-z]*\)=/|\1=$prefix/|"
+sed "$into_tree" "$unit_dir/bentos-driver-host.service" >"$units/bentos-driver-host.service"
+sed "$into_tree" "$unit_dir/bentos-driver-host@.service" >"$units/bentos-driver-host@check.service"
 # The metrics service runs /bin/sh, which exists; the bentosctl inside its
 # command line is checked below.
 for unit in bentos-driver-host-metrics.service bentos-driver-host-metrics.timer; do
@@ -165,6 +169,34 @@ else
   else
     echo "FAIL: after a run with no host: $(ls -A "$textfile")"
     status=1
+  fi
+fi
+
+echo "== the example drop-in tcp-endpoints.conf =="
+# A drop-in's lines apply as if appended to the unit, so the unit with the
+# drop-in appended is what systemd would run with it.
+dropin=""
+for d in usr/share usr/local/share; do
+  f=$prefix/$d/bentos-driver-host/examples/tcp-endpoints.conf
+  if [ -f "$f" ]; then dropin=$f; break; fi
+done
+if [ -z "$dropin" ]; then
+  echo "FAIL: no bentos-driver-host/examples/tcp-endpoints.conf under $root/{usr,usr/local}/share"
+  status=1
+else
+  cat "$units/bentos-driver-host.service" "$dropin" >"$units/bentos-driver-host-tcp.service"
+  out=$(systemd-analyze verify --man=no "$units/bentos-driver-host-tcp.service" 2>&1) || true
+  report=$(systemd-analyze security --offline=true "$units/bentos-driver-host-tcp.service" 2>&1) || true
+  if [ -n "$out" ]; then
+    echo "FAIL: the unit with $dropin:"
+    echo "$out"
+    status=1
+  elif ! grep -q "PrivateNetwork=.*Service has access to the host's network" <<<"$report"; then
+    echo "FAIL: the unit with $dropin still has no network (systemd-analyze security):"
+    echo "$report"
+    status=1
+  else
+    echo "ok: $dropin (exposure with it: $(exposure_of "$report"))"
   fi
 fi
 

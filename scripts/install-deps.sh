@@ -16,6 +16,8 @@ packages=(
   # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and
   # systemd for systemd.pc (the unit directory) and systemd-analyze.
   dpkg-dev systemd
+  # tests/sandbox/check-syscalls.sh traces the daemon's system calls.
+  strace
 )
 
 missing=()

@@ -238,6 +238,7 @@ std::unique_ptr<ControlServer> ControlServer::open(Host& host, const std::string
   }
   net::ListenOptions options;
   options.mode = 0660;  // the service user and its group (operators)
+  options.handover = host.context().socket_handover();  // kept across restarts like the devices'
   ControlServer* raw = self.get();
   self->listener_ = net::Listener::open(
       host.context().loop(), endpoint, options, [raw](net::StreamStorage* c, std::string) { raw->accept(c); }, error);

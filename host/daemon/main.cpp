@@ -25,6 +25,8 @@
 #include "daemon/malloc_tuning.h"
 #include "daemon/reloader.h"
 #include "daemon/sd_notify.h"
+#include "daemon/socket_store.h"
+#include "net/inherited_sockets.h"
 #include "net/endpoint.h"
 #include "plugin/lifecycle.h"
 #include "util/log.h"
@@ -211,8 +213,12 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   uv_loop_t loop;
   uv_loop_init(&loop);
   bentos::daemon::SdNotifier notifier;
+  // Sockets systemd kept for us across a restart, and the store they go
+  // back to (outlives every listener, which reports to it).
+  bentos::daemon::SocketStore sockets(notifier, bentos::net::take_inherited_sockets());
   ShutdownGuard guard;  // outlives the host: it may have to name a device the host is stopping
   auto host = std::make_unique<bentos::daemon::Host>(&loop, make_host_settings(options, settings));
+  host->context().set_socket_handover(&sockets);
   std::vector<std::string> configured = device_names(devices);
   // Reloads (SIGHUP, the control socket), framed for systemd: RELOADING=1
   // before, READY=1 when the reload is done.
@@ -261,7 +267,13 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
     bentos::log::info("", std::string("received ") + (signum == SIGINT ? "SIGINT" : "SIGTERM") + "; shutting down");
     notifier.stopping();
     notifier.stop_watchdog();
-    guard.start(kShutdownBound, host->stop_progress(), socket_files(*host, options.control_socket));
+    // systemd keeps the listening sockets for the next process (it cannot
+    // tell us whether one comes: `systemctl stop` and `restart` look the
+    // same from here), so their files stay; a stop for good leaves stale
+    // files, which the next start replaces.
+    sockets.begin_handover();
+    guard.start(kShutdownBound, host->stop_progress(),
+                sockets.handing_over() ? std::vector<std::string>{} : socket_files(*host, options.control_socket));
     control.reset();
     // A reload in flight is abandoned: nobody is answered any more, and the
     // plugin hooks it runs finish on their threads (waited for below).
@@ -297,6 +309,8 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
     uv_loop_close(&loop);
     return 1;
   }
+  // Sockets kept for devices the manifests no longer name.
+  sockets.release_unclaimed();
   for (auto* d : host->devices()) {
     bentos::log::info(d->name(), "serving on " + d->endpoint_uri() + " (plugin " + d->library().name() + " " +
                                      d->library().version() + ", " +

@@ -11,8 +11,8 @@ namespace bentos::daemon {
 
 namespace {
 
-using session::DeviceStats;
-using session::LatencyHistogram;
+using device::DeviceStats;
+using device::LatencyHistogram;
 
 using Labels = std::vector<std::pair<std::string_view, std::string>>;
 
@@ -154,7 +154,7 @@ void limit_counters(std::string& out, const HostMetrics& m) {
   family(out, name, "counter",
          "Times a limit was hit, by limit (the names of stats' limits; bentos-devices.json(5) explains each).");
   for (const DeviceMetrics& d : m.devices) {
-    const session::LimitCounters& l = d.stats->limits;
+    const device::LimitCounters& l = d.stats->limits;
     const std::pair<const char*, uint64_t> limits[] = {
         {"frames_too_big", l.frames_too_big},
         {"requests_too_big", l.requests_too_big},

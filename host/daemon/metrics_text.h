@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "session/device_stats.h"
+#include "device/device_stats.h"
 
 namespace bentos::daemon {
 
@@ -25,7 +25,7 @@ namespace bentos::daemon {
 // while metrics_text() runs; the rest are the Device's own counters.
 struct DeviceMetrics {
   std::string name;
-  const session::DeviceStats* stats = nullptr;
+  const device::DeviceStats* stats = nullptr;
   uint64_t connections = 0;  // open now
   uint64_t sessions = 0;     // open now
   uint64_t request_timeouts = 0;
@@ -51,7 +51,7 @@ inline constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charse
 inline constexpr unsigned kLatencyFirstPower = 8;
 inline constexpr unsigned kLatencyLastPower = 36;
 inline constexpr size_t kLatencyBounds = kLatencyLastPower - kLatencyFirstPower + 1;
-static_assert(kLatencyLastPower < session::LatencyHistogram::kMaxPowerOfTwo,
+static_assert(kLatencyLastPower < device::LatencyHistogram::kMaxPowerOfTwo,
               "a bound at or past the host's last bucket would not be exact");
 
 // The whole exposition, ending in a newline.

@@ -80,7 +80,30 @@ bool SdNotifier::send(std::string_view message) {
   const ssize_t n = ::sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
                              reinterpret_cast<const struct sockaddr*>(address_.data()),
                              static_cast<socklen_t>(address_.size()));
-  if (n == static_cast<ssize_t>(message.size())) return true;
+  return report_send(n, message.size());
+}
+
+bool SdNotifier::send_with_fd(std::string_view message, int fd) {
+  if (fd_ < 0) return false;
+  struct iovec iov {const_cast<char*>(message.data()), message.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_name = const_cast<char*>(address_.data());
+  msg.msg_namelen = static_cast<socklen_t>(address_.size());
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return report_send(::sendmsg(fd_, &msg, MSG_NOSIGNAL), message.size());
+}
+
+bool SdNotifier::report_send(ssize_t n, size_t wanted) {
+  if (n == static_cast<ssize_t>(wanted)) return true;
   if (!send_failed_logged_) {
     send_failed_logged_ = true;
     log::warn("", std::string("sd_notify: cannot send to NOTIFY_SOCKET: ") +

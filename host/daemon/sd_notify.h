@@ -7,10 +7,13 @@
 //   reloading()                 -> RELOADING=1\nMONOTONIC_USEC=<µs>
 //   stopping()                  -> STOPPING=1
 //   watchdog timer              -> WATCHDOG=1 every WATCHDOG_USEC/2
+//   send_with_fd("FDSTORE=1\nFDNAME=...", fd)  -> the fd rides along
+//                                  (SCM_RIGHTS): systemd's fd store
 //
 // Owned by main(); loop thread only.
 #pragma once
 
+#include <sys/types.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -30,6 +33,9 @@ class SdNotifier {
   bool enabled() const { return fd_ >= 0; }
   // Sends one datagram; false (and logged once) when it could not be sent.
   bool send(std::string_view message);
+  // Sends one datagram carrying a copy of `fd` (SCM_RIGHTS), as FDSTORE=1
+  // needs; false (logged once) when it could not be sent.
+  bool send_with_fd(std::string_view message, int fd);
 
   void ready(std::string_view status);
   void reloading();
@@ -48,6 +54,7 @@ class SdNotifier {
   uint64_t watchdog_usec_ = 0;
   uv_timer_t* timer_ = nullptr;
   bool send_failed_logged_ = false;
+  bool report_send(ssize_t sent, size_t wanted);
 };
 
 }  // namespace bentos::daemon

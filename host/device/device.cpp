@@ -72,6 +72,7 @@ bool Device::start_with(std::unique_ptr<plugin::PluginInstance> instance, bool l
   net::ListenOptions options;
   options.mode = spec_.socket_mode;
   options.group = spec_.socket_group;
+  options.handover = host_.socket_handover();  // take over a socket kept across a restart
   listener_ = net::Listener::open(
       host_.loop(), endpoint, options,
       [this](net::StreamStorage* client, std::string peer) { accept(client, std::move(peer)); }, error);

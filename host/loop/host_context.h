@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "net/inherited_sockets.h"
 #include "net/write_flusher.h"
 #include "loop/loop_inbox.h"
 
@@ -28,6 +29,11 @@ class HostContext {
   uv_loop_t* loop() const { return loop_; }
   const std::shared_ptr<loop::LoopInbox>& inbox() const { return inbox_; }
   net::WriteFlusher& flusher() { return flusher_; }
+
+  // Where device sockets come from and go to across restarts (the
+  // daemon's SocketStore); nullptr: always bound anew, unlinked at close.
+  net::SocketHandover* socket_handover() const { return socket_handover_; }
+  void set_socket_handover(net::SocketHandover* handover) { socket_handover_ = handover; }
 
   uint64_t next_connection_id() { return ++last_connection_id_; }
   bool admit_connection() {
@@ -49,6 +55,7 @@ class HostContext {
   std::shared_ptr<loop::LoopInbox> inbox_;
   net::WriteFlusher flusher_;
   uint64_t max_connections_;
+  net::SocketHandover* socket_handover_ = nullptr;
   uint64_t last_connection_id_ = 0;
   uint64_t open_connections_ = 0;
 };

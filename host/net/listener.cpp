@@ -72,15 +72,44 @@ std::unique_ptr<Listener> Listener::open(uv_loop_t* loop, const Endpoint& endpoi
   self->endpoint_ = endpoint;
   self->on_accept_ = std::move(on_accept);
   self->server_ = new StreamStorage;
-  const bool ok = endpoint.kind == Endpoint::Kind::unix_socket ? self->bind_unix(options, error) : self->bind_tcp(error);
+  const bool is_unix = endpoint.kind == Endpoint::Kind::unix_socket;
+  // An inherited socket first: binding would find it live at the path.
+  const int inherited = is_unix && options.handover ? options.handover->take(endpoint.path) : -1;
+  // Told at close from now on, even if taking it over fails below.
+  if (inherited >= 0) self->handover_ = options.handover;
+  const bool ok = !is_unix         ? self->bind_tcp(error)
+                  : inherited >= 0 ? self->adopt_unix(inherited, options, error)
+                                   : self->bind_unix(options, error);
   if (!ok) return nullptr;  // the destructor closes what was opened
   self->server_->stream.data = self.get();
+  // Also for a socket that listens already: sets the backlog, starts watching.
   const int rc = uv_listen(&self->server_->stream, options.backlog, &Listener::on_connection);
   if (rc != 0) {
     error = "socket " + endpoint.uri() + ": cannot listen: " + uv_text(rc);
     return nullptr;
   }
+  if (is_unix && options.handover) {
+    uv_os_fd_t fd = -1;
+    self->handover_ = options.handover;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&self->server_->stream), &fd) == 0) {
+      self->handover_->listening(endpoint.path, fd);
+    }
+  }
   return self;
+}
+
+bool Listener::adopt_unix(int fd, const ListenOptions& options, std::string& error) {
+  uv_pipe_init(loop_, &server_->pipe, 0);
+  const int rc = uv_pipe_open(&server_->pipe, fd);
+  if (rc != 0) {
+    ::close(fd);
+    error = "socket " + endpoint_.path + ": cannot take over the inherited socket: " + uv_text(rc);
+    return false;
+  }
+  // The file is this process's now: removed at close like one it bound.
+  created_file_ = true;
+  // The manifest may have changed the mode or group since it was bound.
+  return apply_file_options(options, error);
 }
 
 bool Listener::bind_unix(const ListenOptions& options, std::string& error) {
@@ -96,12 +125,34 @@ bool Listener::bind_unix(const ListenOptions& options, std::string& error) {
     }
   }
   if (!clear_stale_socket(path, error)) return false;
-  const int rc = uv_pipe_bind(&server_->pipe, path.c_str());
-  if (rc != 0) {
-    error = "socket " + path + ": cannot bind: " + uv_text(rc);
+  // Bound here rather than with uv_pipe_bind, whose handle would unlink
+  // the file when it closes: a socket handed over at shutdown must keep
+  // its file (the destructor decides).
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = "socket " + path + ": cannot create a socket: " + std::strerror(errno);
+    return false;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);  // parse_endpoint checked the length
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = "socket " + path + ": cannot bind: " + std::strerror(errno);
+    ::close(fd);
     return false;
   }
   created_file_ = true;
+  const int rc = uv_pipe_open(&server_->pipe, fd);
+  if (rc != 0) {
+    ::close(fd);
+    error = "socket " + path + ": cannot listen: " + uv_text(rc);
+    return false;
+  }
+  return apply_file_options(options, error);
+}
+
+bool Listener::apply_file_options(const ListenOptions& options, std::string& error) {
+  const std::string& path = endpoint_.path;
   if (options.mode && ::chmod(path.c_str(), *options.mode) != 0) {
     error = "socket " + path + ": cannot set mode: " + std::strerror(errno);
     return false;
@@ -184,7 +235,10 @@ Listener::~Listener() {
     uv_close(reinterpret_cast<uv_handle_t*>(&server_->stream),
              [](uv_handle_t* h) { delete reinterpret_cast<StreamStorage*>(h); });
   }
-  if (created_file_) ::unlink(endpoint_.path.c_str());
+  // Told before the file goes: a socket the service manager still kept
+  // for a path that another socket may take next would be a stale one.
+  const bool remove_file = handover_ ? handover_->closing(endpoint_.path) : true;
+  if (created_file_ && remove_file) ::unlink(endpoint_.path.c_str());
 }
 
 bool peer_credentials(uv_stream_t* client, uint32_t& uid, uint32_t& gid, int32_t& pid) {

@@ -15,6 +15,7 @@
 
 #include "net/connection.h"
 #include "net/endpoint.h"
+#include "net/inherited_sockets.h"
 
 namespace bentos::net {
 
@@ -22,6 +23,10 @@ struct ListenOptions {
   std::optional<uint32_t> mode;       // chmod of the socket file
   std::optional<std::string> group;   // chgrp: a name or a numeric gid
   int backlog = 128;
+  // Unix sockets only: asked first for an inherited socket at the path,
+  // told when the socket listens and when it closes. Not owned; outlives
+  // the listener. nullptr: always bind, always unlink at close.
+  SocketHandover* handover = nullptr;
 };
 
 class Listener {
@@ -29,7 +34,8 @@ class Listener {
   // Receives each accepted client (ownership passes) and a peer description.
   using AcceptFn = std::function<void(StreamStorage* client, std::string peer)>;
 
-  // Binds and listens. On failure returns nullptr with `error` naming the
+  // Binds and listens (or takes over the handover's socket for the path).
+  // On failure returns nullptr with `error` naming the
   // endpoint and the reason.
   static std::unique_ptr<Listener> open(uv_loop_t* loop, const Endpoint& endpoint, const ListenOptions& options,
                                         AcceptFn on_accept, std::string& error);
@@ -44,6 +50,8 @@ class Listener {
  private:
   Listener() = default;
   bool bind_unix(const ListenOptions& options, std::string& error);
+  bool adopt_unix(int fd, const ListenOptions& options, std::string& error);
+  bool apply_file_options(const ListenOptions& options, std::string& error);
   bool bind_tcp(std::string& error);
   static void on_connection(uv_stream_t* server, int status);
 
@@ -53,6 +61,7 @@ class Listener {
   AcceptFn on_accept_;
   uint64_t accepted_ = 0;
   bool created_file_ = false;
+  SocketHandover* handover_ = nullptr;  // told at close, once listening
 };
 
 // Peer credentials of a Unix-socket client (SO_PEERCRED); false for TCP.

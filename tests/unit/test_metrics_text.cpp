@@ -17,7 +17,7 @@
 using bentos::daemon::DeviceMetrics;
 using bentos::daemon::HostMetrics;
 using bentos::daemon::metrics_text;
-using bentos::session::DeviceStats;
+using bentos::device::DeviceStats;
 using bentos::wire::OpKind;
 using bentos::wire::Reply;
 namespace prom = bentos::test::prom;
