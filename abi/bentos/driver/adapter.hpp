@@ -278,10 +278,23 @@ BENTOS_DETAIL_CALLER(on_drain);       // P4
 
 // `static constexpr bentos_threading threading = BENTOS_THREADING_WORKER;`
 // in the driver asks for host worker threads; the default is the loop.
+// `static constexpr bool loop_only = true;` (or threading =
+// BENTOS_THREADING_LOOP_ONLY) pins the driver to the loop thread: the host
+// then refuses a manifest that asks for workers. Declare it when the
+// driver's callbacks share unlocked state with bentos::timer functions
+// (which always run on the loop), as the ticker and synth examples do.
 template <class D>
 constexpr uint32_t threading_of() {
-  if constexpr (requires { D::threading; }) return static_cast<uint32_t>(D::threading);
-  return BENTOS_THREADING_LOOP;
+  constexpr bool pinned = [] {
+    if constexpr (requires { D::loop_only; }) return static_cast<bool>(D::loop_only);
+    return false;
+  }();
+  if constexpr (requires { D::threading; }) {
+    static_assert(!pinned || static_cast<uint32_t>(D::threading) != BENTOS_THREADING_WORKER,
+                  "loop_only = true contradicts threading = BENTOS_THREADING_WORKER: keep one");
+    if constexpr (!pinned) return static_cast<uint32_t>(D::threading);
+  }
+  return pinned ? BENTOS_THREADING_LOOP_ONLY : BENTOS_THREADING_LOOP;
 }
 
 // Each pattern adapter A provides: pattern, create, destroy, ops (constexpr).
