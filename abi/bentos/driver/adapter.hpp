@@ -9,11 +9,13 @@
 #include "bentos/driver/errors.hpp"
 #include "bentos/driver/device_config.hpp"
 #include "bentos/driver/host.hpp"
+#include "bentos/driver/hook_check.hpp"
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <string>
@@ -300,6 +302,7 @@ constexpr uint32_t threading_of() {
 // Each pattern adapter A provides: pattern, create, destroy, ops (constexpr).
 template <class A>
 constexpr bentos_driver make_descriptor(const char* name, const char* version, const char* description) {
+  static_assert(A::checked, "the driver class failed the hook checks above");
   bentos_driver d{};
   d.struct_size = sizeof(bentos_driver);
   d.abi_major = BENTOS_ABI_MAJOR;
@@ -317,6 +320,34 @@ constexpr bentos_driver make_descriptor(const char* name, const char* version, c
 
 template <class>
 inline constexpr bool always_false = false;
+
+// A contiguous range of 1-byte elements (std::string, std::vector<uint8_t>...).
+template <class T>
+concept byte_range = requires(const T& t) {
+  std::data(t);
+  std::size(t);
+} && sizeof(std::remove_cvref_t<decltype(*std::data(std::declval<const T&>()))>) == 1;
+
+// The bytes a synchronous hook answered with (on_request, on_read,
+// on_query): std::string, std::string_view, const char* (NUL terminated;
+// nullptr is empty) or any byte_range. A view of `out`, so use it within
+// the full expression that made `out`.
+template <class T>
+std::string_view returned_bytes(const T& out) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    if constexpr (std::is_pointer_v<T>) {
+      if (!out) return {};
+    }
+    return std::string_view(out);
+  } else if constexpr (byte_range<T>) {
+    return {reinterpret_cast<const char*>(std::data(out)), std::size(out)};
+  } else {
+    static_assert(always_false<T>,
+                  "a hook's answer must be bytes: return std::string, std::string_view, const char* or a "
+                  "contiguous range of bytes (std::vector<uint8_t>)");
+    return {};
+  }
+}
 
 }  // namespace detail
 
