@@ -67,7 +67,7 @@ int32_t guarded(const host_handle& host, const char* where, F&& f, char* errbuf 
 // whatever it throws other than a driver_error or std::bad_alloc means the
 // bytes were malformed (std::out_of_range from in.at(3) on a short
 // payload, a JSON parse error), so it becomes EINVAL, not EIO
-// (behavior.md §6.2 [fix]). Returns what f returns.
+// (docs/patterns.md §1, rule 9). Returns what f returns.
 template <class F>
 decltype(auto) decoding(const char* where, F&& f) {
   try {
