@@ -38,13 +38,30 @@
  *
  * Threading: by default every callback runs on the host's loop thread and
  * must not block. A device configured with worker threads (manifest
- * "threads" or "executor": "worker", or the descriptor's threading hint)
- * runs its callbacks on host workers instead: one session's callbacks in
- * order, different sessions in parallel, so the plugin must then guard
- * state shared between sessions. Every service may be called from any
- * thread, including from inside a callback; post() tasks and timer
- * callbacks always run on the loop thread. create() and destroy() have
- * rules of their own: see struct bentos_driver.
+ * "threads" or "executor": "worker", or the descriptor's threading hint
+ * BENTOS_THREADING_WORKER) runs its callbacks on host workers instead.
+ * Which thread runs what, for such a device:
+ *   - ops callbacks (raw ops; session_start/session_end; on_data,
+ *     on_request, process, config_default/config_apply/config_free,
+ *     on_query, on_cancel, on_drain, on_writable): a worker. Each session
+ *     is a strand: its callbacks run one at a time, in order, but not
+ *     always on the same worker; different sessions run in parallel.
+ *   - P3 on_activate/on_deactivate: a worker, on the device's own strand
+ *     (never two at once, never overlapping each other).
+ *   - post() tasks and timer functions (timer_start): always the loop
+ *     thread, so they run in parallel with worker callbacks: state they
+ *     share with callbacks needs a lock.
+ *   - create()/destroy(): see struct bentos_driver.
+ * The plugin must guard state shared between sessions, and between
+ * callbacks and its timers/posted tasks. A plugin that cannot (one that
+ * keeps its state unlocked and uses timers from its callbacks) declares
+ * BENTOS_THREADING_LOOP_ONLY: the host then refuses to give its devices
+ * workers. Every service may be called from any thread, including from
+ * inside a callback.
+ *
+ * Semantics of each pattern (states, defaults, limits, poll bits, errors):
+ * docs/patterns.md in the bentos-driver-host sources, installed as
+ * <datadir>/doc/bentos-driver-host/patterns.md.
  *
  * Handles: bentos_call, bentos_session and bentos_cycle handles are
  * generation-checked inside the host. Using one after it was completed,
@@ -99,7 +116,16 @@ enum bentos_pattern {
 
 enum bentos_threading {
   BENTOS_THREADING_LOOP = 0,   /* callbacks run on the loop thread (default) */
-  BENTOS_THREADING_WORKER = 1  /* hint: callbacks may block; run on host workers */
+  BENTOS_THREADING_WORKER = 1, /* hint: callbacks may block; run on host workers */
+  /* Callbacks must stay on the loop thread (the driver shares unlocked
+   * state with its timers, or is otherwise not thread-safe). The host
+   * refuses a manifest entry asking such a driver for workers ("threads"
+   * or "executor": "worker"): `--check` reports it (exit 78), and the
+   * device does not start (nor reload), with an error naming it. Added in
+   * 1.1 without a minor bump: a host that predates it runs the driver as
+   * BENTOS_THREADING_LOOP (the loop, unless its manifest asks for
+   * workers). */
+  BENTOS_THREADING_LOOP_ONLY = 2
 };
 
 enum bentos_log_level {

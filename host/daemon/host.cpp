@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "daemon/reload_run.h"
+#include "daemon/threading_check.h"
 #include "plugin/trust.h"
 #include "util/log.h"
 
@@ -20,7 +21,9 @@ std::shared_ptr<plugin::PluginLibrary> Host::library_for(const config::DeviceSpe
   // old copy live on (a reload destroys them off the loop, possibly after
   // another device already wants the new file).
   if (library && library->file_replaced()) library.reset();
-  if (library) return library;
+  // A loop-only driver refuses workers, whichever device asks (the copy
+  // stays cached for the devices that do not).
+  if (library) return threading_allowed(spec, plugin_path, library->descriptor(), error) ? library : nullptr;
   std::string untrusted;
   if (!plugin::plugin_file_trusted(plugin_path, ::geteuid(), untrusted)) {
     if (!allow_insecure_plugins_) {
@@ -38,7 +41,7 @@ std::shared_ptr<plugin::PluginLibrary> Host::library_for(const config::DeviceSpe
     error = "device '" + spec.name + "': " + error;
     return nullptr;
   }
-  return library;
+  return threading_allowed(spec, plugin_path, library->descriptor(), error) ? library : nullptr;
 }
 
 bool Host::add_device(const config::DeviceSpec& spec, const std::string& plugin_path, bool listen,

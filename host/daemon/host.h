@@ -113,7 +113,8 @@ class Host {
   void release_unused_libraries();
 
   // For a reload (ReloadRun): the plugin file for a device, trusted and
-  // loaded (once per file, and afresh when it was replaced on disk)...
+  // loaded (once per file, and afresh when it was replaced on disk), and
+  // refused when the device asks a loop-only driver for workers...
   std::shared_ptr<plugin::PluginLibrary> library_for(const config::DeviceSpec& spec, const std::string& plugin_path,
                                                      std::string& error);
   // ...a device serving an instance whose create() ran off the loop; on

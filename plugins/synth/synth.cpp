@@ -21,8 +21,8 @@
 //
 // The records are paced by a host timer on the loop thread: nothing blocks
 // and no thread is started. Cancel (DROP, RESET, release) stops the timer
-// and ends the stream. Host timers are loop-thread services: run the
-// device on the loop executor (the default), not on workers.
+// and ends the stream. Host timers run on the loop thread, so the driver
+// declares loop_only: a manifest asking it for workers is refused.
 
 #include <bentos/driver.hpp>
 
@@ -78,6 +78,10 @@ using locale_ptr = std::unique_ptr<std::remove_pointer_t<locale_t>, locale_delet
 // wherever a record is yielded (here: the loop thread too).
 class Synth {
  public:
+  // The pacing timer and process/on_cancel share each session's job
+  // unlocked: the host refuses worker threads for this driver.
+  static constexpr bool loop_only = true;
+
   using config_type = Config;
   using session_type = Job;
   using input_type = std::u32string;

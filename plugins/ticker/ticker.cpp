@@ -27,6 +27,10 @@ struct tick {
 // function all run there.
 class Ticker {
  public:
+  // The timer's function and the hooks share count_ and ticks_ unlocked:
+  // the host refuses "threads" / "executor": "worker" for this driver.
+  static constexpr bool loop_only = true;
+
   Ticker(const bentos::device_config& config, bentos::host_handle host)
       : host_(host), events_(host, &Ticker::encode_event) {
     try {

@@ -9,11 +9,13 @@
 #include "bentos/driver/errors.hpp"
 #include "bentos/driver/device_config.hpp"
 #include "bentos/driver/host.hpp"
+#include "bentos/driver/hook_check.hpp"
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <string>
@@ -65,7 +67,7 @@ int32_t guarded(const host_handle& host, const char* where, F&& f, char* errbuf 
 // whatever it throws other than a driver_error or std::bad_alloc means the
 // bytes were malformed (std::out_of_range from in.at(3) on a short
 // payload, a JSON parse error), so it becomes EINVAL, not EIO
-// (behavior.md §6.2 [fix]). Returns what f returns.
+// (docs/patterns.md §1, rule 9). Returns what f returns.
 template <class F>
 decltype(auto) decoding(const char* where, F&& f) {
   try {
@@ -278,15 +280,29 @@ BENTOS_DETAIL_CALLER(on_drain);       // P4
 
 // `static constexpr bentos_threading threading = BENTOS_THREADING_WORKER;`
 // in the driver asks for host worker threads; the default is the loop.
+// `static constexpr bool loop_only = true;` (or threading =
+// BENTOS_THREADING_LOOP_ONLY) pins the driver to the loop thread: the host
+// then refuses a manifest that asks for workers. Declare it when the
+// driver's callbacks share unlocked state with bentos::timer functions
+// (which always run on the loop), as the ticker and synth examples do.
 template <class D>
 constexpr uint32_t threading_of() {
-  if constexpr (requires { D::threading; }) return static_cast<uint32_t>(D::threading);
-  return BENTOS_THREADING_LOOP;
+  constexpr bool pinned = [] {
+    if constexpr (requires { D::loop_only; }) return static_cast<bool>(D::loop_only);
+    return false;
+  }();
+  if constexpr (requires { D::threading; }) {
+    static_assert(!pinned || static_cast<uint32_t>(D::threading) != BENTOS_THREADING_WORKER,
+                  "loop_only = true contradicts threading = BENTOS_THREADING_WORKER: keep one");
+    if constexpr (!pinned) return static_cast<uint32_t>(D::threading);
+  }
+  return pinned ? BENTOS_THREADING_LOOP_ONLY : BENTOS_THREADING_LOOP;
 }
 
 // Each pattern adapter A provides: pattern, create, destroy, ops (constexpr).
 template <class A>
 constexpr bentos_driver make_descriptor(const char* name, const char* version, const char* description) {
+  static_assert(A::checked, "the driver class failed the hook checks above");
   bentos_driver d{};
   d.struct_size = sizeof(bentos_driver);
   d.abi_major = BENTOS_ABI_MAJOR;
@@ -304,6 +320,34 @@ constexpr bentos_driver make_descriptor(const char* name, const char* version, c
 
 template <class>
 inline constexpr bool always_false = false;
+
+// A contiguous range of 1-byte elements (std::string, std::vector<uint8_t>...).
+template <class T>
+concept byte_range = requires(const T& t) {
+  std::data(t);
+  std::size(t);
+} && sizeof(std::remove_cvref_t<decltype(*std::data(std::declval<const T&>()))>) == 1;
+
+// The bytes a synchronous hook answered with (on_request, on_read,
+// on_query): std::string, std::string_view, const char* (NUL terminated;
+// nullptr is empty) or any byte_range. A view of `out`, so use it within
+// the full expression that made `out`.
+template <class T>
+std::string_view returned_bytes(const T& out) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    if constexpr (std::is_pointer_v<T>) {
+      if (!out) return {};
+    }
+    return std::string_view(out);
+  } else if constexpr (byte_range<T>) {
+    return {reinterpret_cast<const char*>(std::data(out)), std::size(out)};
+  } else {
+    static_assert(always_false<T>,
+                  "a hook's answer must be bytes: return std::string, std::string_view, const char* or a "
+                  "contiguous range of bytes (std::vector<uint8_t>)");
+    return {};
+  }
+}
 
 }  // namespace detail
 

@@ -186,7 +186,10 @@ class typed_stream {
 // command (bentos::error::invalid_argument, as when there is no on_query).
 // Callbacks run on the loop thread (or host workers when D asks for them or
 // the manifest does). On the loop, process() and on_cancel() may start and
-// stop host timers (bentos::timer); on workers they may not.
+// stop host timers (bentos::timer); on workers they may not (declare
+// `static constexpr bool loop_only = true;` if they do). A mistake in
+// these (a misspelled hook, another pattern's hook, a form the layer
+// cannot call, no hook at all) fails the build: bentos/driver/hook_check.hpp.
 namespace detail {
 
 template <class D>
@@ -224,11 +227,60 @@ struct configured_stream_adapter : lifecycle<D> {
   static constexpr bool has_cancel = has_form<call_on_cancel, D, S>;
   static constexpr bool has_drain = has_form<call_on_drain, D, S>;
   static constexpr bool has_writable = has_form<call_on_writable, D, S>;
+  static constexpr bool has_default = requires(D& d) { d.default_config(); };
+  static constexpr bool typed = requires { typename D::input_type; typename D::output_type; };
+  // Each piece of the typed form, when D declares input_type and output_type.
+  template <class T = D>
+  static constexpr bool typed_piece(int piece) {
+    if constexpr (requires { typename T::input_type; typename T::output_type; }) {
+      using I = typename T::input_type;
+      using O = typename T::output_type;
+      if (piece == 0) return has_form<call_decode_input, T, S, const record_list&, const C&>;
+      if (piece == 1) return std::is_invocable_v<call_encode_output, T&, const O&, const C&>;
+      return has_form<call_process, T, S, I, const C&, typed_stream<O>>;
+    } else {
+      return false;
+    }
+  }
+
+  static constexpr bool checked = [] {
+    constexpr bool any = has_apply || bytes_process || typed_piece(2) || query_with_input || query_plain ||
+                         has_cancel || has_drain || has_writable || has_default;
+    static_assert(any || hook_check::own_hooks_CONFIGURED_STREAM<D>() > 0,
+                  "the driver class has no hook: " BENTOS_DETAIL_ACCEPTS_CONFIGURED_STREAM);
+    static_assert(has_apply || !BENTOS_DETAIL_NAMED(D, apply),
+                  "apply cannot be called: write `bentos::apply_result apply(uint32_t cmd, std::string_view in, "
+                  "config_type& config)` (or returning bool), public");
+    static_assert(bytes_process || typed_piece(2) || !BENTOS_DETAIL_NAMED(D, process),
+                  "process cannot be called: write `void process([S&,] const bentos::record_list&, const "
+                  "config_type&, bentos::record_stream)`, or with input_type/output_type declared `void process([S&,] "
+                  "input_type, const config_type&, bentos::typed_stream<output_type>)`, public");
+    static_assert(!typed || typed_piece(0) || !BENTOS_DETAIL_NAMED(D, decode_input),
+                  "decode_input cannot be called: write `input_type decode_input([S&,] const bentos::record_list&, "
+                  "const config_type&)`, public");
+    static_assert(!typed || typed_piece(1) || !BENTOS_DETAIL_NAMED(D, encode_output),
+                  "encode_output cannot be called: write `std::string encode_output(const output_type&, const "
+                  "config_type&)`, public");
+    static_assert(query_with_input || query_plain || !BENTOS_DETAIL_NAMED(D, on_query),
+                  "on_query cannot be called: write `std::string on_query([S&,] uint32_t cmd [, std::string_view in], "
+                  "const config_type&)`, public");
+    static_assert(has_cancel || !BENTOS_DETAIL_NAMED(D, on_cancel), "on_cancel cannot be called: write `void on_cancel([S&])`, public");
+    static_assert(has_drain || !BENTOS_DETAIL_NAMED(D, on_drain), "on_drain cannot be called: write `void on_drain([S&])`, public");
+    static_assert(has_writable || !BENTOS_DETAIL_NAMED(D, on_writable),
+                  "on_writable cannot be called: write `void on_writable([S&])`, public");
+    static_assert(has_default || !BENTOS_DETAIL_NAMED(D, default_config),
+                  "default_config cannot be called: write `config_type default_config()`, public");
+    static_assert(sess::hooks::has_start || !BENTOS_DETAIL_NAMED(D, on_session_start),
+                  "on_session_start cannot be called: write `void on_session_start(S&, const bentos::session_info&)`, public");
+    static_assert(sess::hooks::has_end || !BENTOS_DETAIL_NAMED(D, on_session_end),
+                  "on_session_end cannot be called: write `void on_session_end(S&)`, public");
+    return BENTOS_DETAIL_NAME_CHECKS_FOR(CONFIGURED_STREAM, D);
+  }();
 
   static int32_t config_default(void* inst, void** config) noexcept {
     auto& box = unbox<D>(inst);
     return guarded(box.host, "default_config", [&] {
-      if constexpr (requires(D& d) { d.default_config(); }) {
+      if constexpr (has_default) {
         *config = new C(box.driver.default_config());
       } else {
         *config = new C();
@@ -332,9 +384,8 @@ struct configured_stream_adapter : lifecycle<D> {
     std::string_view bytes(reinterpret_cast<const char*>(in), in ? in_len : 0);
     return guarded(box.host, "on_query", [&] {
       auto answer = [&](const auto& out) {
-        using T = std::remove_cvref_t<decltype(*std::data(out))>;
-        static_assert(sizeof(T) == 1, "on_query must return bytes (std::string, std::vector<uint8_t>...)");
-        box.host.services()->complete_ioctl(call, 0, std::data(out), std::size(out));
+        std::string_view answered = returned_bytes(out);
+        box.host.services()->complete_ioctl(call, 0, answered.data(), answered.size());
         return 0;
       };
       if constexpr (query_with_input) {

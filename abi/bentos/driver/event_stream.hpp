@@ -67,6 +67,9 @@ class event_emitter {
 // P3 has no per-session state: the host keeps the listeners. Callbacks run
 // on the loop thread (or host workers when D or the manifest asks for
 // them); on the loop, on_activate may start host timers (bentos::timer).
+// A mistake in these (a misspelled hook, another pattern's hook, a form
+// the layer cannot call, no hook at all) fails the build:
+// bentos/driver/hook_check.hpp.
 namespace detail {
 
 template <class D>
@@ -75,6 +78,15 @@ struct event_stream_adapter : lifecycle<D> {
   static constexpr uint32_t threading = threading_of<D>();
   static constexpr bool has_activate = std::is_invocable_v<call_on_activate, D&>;
   static constexpr bool has_deactivate = std::is_invocable_v<call_on_deactivate, D&>;
+  static constexpr bool checked = [] {
+    static_assert(has_activate || has_deactivate || hook_check::own_hooks_EVENT_STREAM<D>() > 0,
+                  "the driver class has no hook: " BENTOS_DETAIL_ACCEPTS_EVENT_STREAM);
+    static_assert(has_activate || !BENTOS_DETAIL_NAMED(D, on_activate),
+                  "on_activate cannot be called: write `void on_activate()`, public");
+    static_assert(has_deactivate || !BENTOS_DETAIL_NAMED(D, on_deactivate),
+                  "on_deactivate cannot be called: write `void on_deactivate()`, public");
+    return BENTOS_DETAIL_NAME_CHECKS_FOR(EVENT_STREAM, D);
+  }();
 
   static int32_t on_activate(void* inst) noexcept {
     auto& box = unbox<D>(inst);

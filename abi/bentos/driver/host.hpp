@@ -129,7 +129,11 @@ class reply {
 //
 // Owned by the driver (usually a member of the driver or of a session
 // state); loop thread only: construct, stop, assign and destroy it from a
-// callback or a timer's function, never from a thread of your own. Stopping
+// callback or a timer's function, never from a thread of your own. A
+// callback runs on the loop only while the device has no workers, so a
+// driver that uses timers from its callbacks declares
+// `static constexpr bool loop_only = true;` and the host refuses it the
+// manifest's "threads" / "executor": "worker". Stopping
 // or destroying it guarantees the function does not run again. The
 // function may stop, restart or reassign its own timer. Exceptions it
 // throws are logged and dropped. The host also stops every timer before

@@ -87,7 +87,8 @@ class raw_call {
 // without the leading `S&` (S is D::session_type, see adapter.hpp):
 //
 //   void        on_open(S&, const bentos::session_info&);    // throw to refuse
-//   std::string on_read(S&, const bentos::read_request&);    // at most size bytes
+//   std::string on_read(S&, const bentos::read_request&);    // at most size bytes (or
+//                                                            // string_view, const char*, bytes)
 //   uint64_t    on_write(S&, const bentos::write_request&);  // the count written
 //   bentos::ioctl_reply on_ioctl(S&, const bentos::ioctl_request&);
 //   uint32_t    on_poll(S&, uint32_t events);                // revents
@@ -109,7 +110,11 @@ class raw_call {
 //
 // Callbacks run on the loop thread (or host workers when D asks for them).
 // The host never runs two ops of one session at once on the loop; on
-// workers, keep shared state behind a lock.
+// workers, keep shared state behind a lock. on_session_start and
+// on_session_end belong to the other patterns: here on_open and
+// on_release play that part. A mistake in these (a misspelled hook,
+// another pattern's hook, a form the layer cannot call, no hook at all)
+// fails the build: bentos/driver/hook_check.hpp.
 namespace detail {
 
 template <class D>
@@ -173,10 +178,9 @@ struct raw_adapter : lifecycle<D> {
   static int32_t read(void* inst, void* state, bentos_call* call, uint64_t size, int64_t offset) noexcept {
     auto& box = unbox<D>(inst);
     auto answer = [&](const auto& out) {
-      using T = std::remove_cvref_t<decltype(*std::data(out))>;
-      static_assert(sizeof(T) == 1, "on_read must return bytes (std::string, std::vector<uint8_t>...)");
-      uint64_t n = std::size(out) < size ? std::size(out) : size;
-      svc(box)->complete_bytes(call, std::data(out), n);
+      std::string_view bytes = returned_bytes(out);
+      uint64_t n = bytes.size() < size ? bytes.size() : size;
+      svc(box)->complete_bytes(call, bytes.data(), n);
       return 0;
     };
     return run<call_on_read>(box, "on_read", state, call, answer, read_request{size, offset});
@@ -235,6 +239,32 @@ struct raw_adapter : lifecycle<D> {
       return 0;
     });
   }
+
+  // A hook the layer cannot call in any form fails the build, as do a
+  // class without any hook and the name checks (hook_check.hpp).
+#define BENTOS_DETAIL_RAW_CALLABLE(ok, name, form)                                                          \
+  static_assert((ok) || !BENTOS_DETAIL_NAMED(D, name), #name " cannot be called: write `" form "` (the S& " \
+                                                                "is optional), public")
+  static constexpr bool checked = [] {
+    constexpr bool any = sync<call_on_open, session_info> || sync<call_on_release, int32_t> ||
+                         has<call_on_read, read_request> || has<call_on_write, write_request> ||
+                         has<call_on_flush> || has<call_on_fsync, bool> || has<call_on_ioctl, ioctl_request> ||
+                         has<call_on_poll, uint32_t>;
+    static_assert(any || hook_check::own_hooks_RAW<D>() > 0, "the driver class has no hook: " BENTOS_DETAIL_ACCEPTS_RAW);
+    BENTOS_DETAIL_RAW_CALLABLE((sync<call_on_open, session_info>), on_open, "void on_open(S&, const bentos::session_info&)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_read, read_request>), on_read,
+                               "std::string on_read(S&, const bentos::read_request&)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_write, write_request>), on_write,
+                               "uint64_t on_write(S&, const bentos::write_request&)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_ioctl, ioctl_request>), on_ioctl,
+                               "bentos::ioctl_reply on_ioctl(S&, const bentos::ioctl_request&)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_poll, uint32_t>), on_poll, "uint32_t on_poll(S&, uint32_t events)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_flush>), on_flush, "void on_flush(S&)");
+    BENTOS_DETAIL_RAW_CALLABLE((has<call_on_fsync, bool>), on_fsync, "void on_fsync(S&, bool datasync)");
+    BENTOS_DETAIL_RAW_CALLABLE((sync<call_on_release, int32_t>), on_release, "void on_release(S&, int32_t flags)");
+    return BENTOS_DETAIL_NAME_CHECKS_FOR(RAW, D);
+  }();
+#undef BENTOS_DETAIL_RAW_CALLABLE
 
   // open and release come as a pair: open allocates S, release frees it.
   static constexpr bool keeps_state = !std::is_same_v<S, no_session> || sync<call_on_open, session_info> ||

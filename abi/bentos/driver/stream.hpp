@@ -84,7 +84,9 @@ class stream_output {
 // bentos::session_info&, bentos::stream_output) or S(bentos::stream_output)
 // are used when present, before S(const bentos::session_info&) and S().
 // Callbacks run on the loop thread (or host workers when D asks for them),
-// one at a time per session.
+// one at a time per session. A mistake in these (a misspelled hook,
+// another pattern's hook, a form the layer cannot call) fails the build:
+// bentos/driver/hook_check.hpp.
 namespace detail {
 
 // A negative count from on_data, as a -errno the C ABI can carry.
@@ -112,7 +114,20 @@ struct stream_adapter : lifecycle<D> {
   static constexpr bool data_plain = has_form<call_on_data, D, S, std::string_view>;
   static constexpr bool writable_with_output = has_form<call_on_writable, D, S, stream_output>;
   static constexpr bool writable_plain = has_form<call_on_writable, D, S>;
-  static_assert(data_with_output || data_plain, "a stream driver needs on_data (see bentos/driver/stream.hpp)");
+  static constexpr bool checked = [] {
+    static_assert(data_with_output || data_plain || BENTOS_DETAIL_NAMED(D, on_data),
+                  "the driver class has no on_data: " BENTOS_DETAIL_ACCEPTS_STREAM);
+    static_assert(data_with_output || data_plain || !BENTOS_DETAIL_NAMED(D, on_data),
+                  "on_data cannot be called: write `size_t on_data([S&,] std::string_view [, "
+                  "bentos::stream_output])` (or void), public");
+    static_assert(writable_with_output || writable_plain || !BENTOS_DETAIL_NAMED(D, on_writable),
+                  "on_writable cannot be called: write `void on_writable([S&] [, bentos::stream_output])`, public");
+    static_assert(sess::hooks::has_start || !BENTOS_DETAIL_NAMED(D, on_session_start),
+                  "on_session_start cannot be called: write `void on_session_start(S&, const bentos::session_info&)`, public");
+    static_assert(sess::hooks::has_end || !BENTOS_DETAIL_NAMED(D, on_session_end),
+                  "on_session_end cannot be called: write `void on_session_end(S&)`, public");
+    return BENTOS_DETAIL_NAME_CHECKS_FOR(STREAM, D);
+  }();
 
   static int64_t on_data(void* inst, void* state, const uint8_t* data, uint64_t len) noexcept {
     auto& box = unbox<D>(inst);

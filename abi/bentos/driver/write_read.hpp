@@ -22,13 +22,16 @@ namespace bentos {
 //   void        on_request(std::string_view request, bentos::reply r);
 //   std::string on_request(S& session, std::string_view request);
 //   std::string on_request(std::string_view request);
-// The synchronous forms return the response (std::string, or any contiguous
-// range of bytes); the asynchronous forms answer through `r`, now or later,
-// from any thread. Both may throw bentos::error::* for a failure.
+// The request may also be taken as a std::string (by value or reference:
+// the layer passes a copy). The synchronous forms return the response:
+// std::string, std::string_view, const char* or any contiguous range of
+// bytes; the asynchronous forms answer through `r`, now or later, from any
+// thread. Both may throw bentos::error::* for a failure.
 // Callbacks run on the loop thread (or on host workers when D asks for
 // them), one request at a time per session; the host never overlaps two
 // requests of one session, but different sessions may run concurrently in
-// worker mode.
+// worker mode. A mistake in these (a misspelled hook, a P3 hook here, a
+// form the layer cannot call) fails the build: bentos/driver/hook_check.hpp.
 namespace detail {
 
 template <class D>
@@ -38,18 +41,39 @@ struct write_read_adapter : lifecycle<D> {
   static constexpr uint32_t pattern = BENTOS_PATTERN_WRITE_READ;
   static constexpr uint32_t threading = threading_of<D>();
 
-  // Which on_request form D has; std::declval<reply>() accepts by-value,
+  // Which on_request form D has, for a request type Q (std::string_view,
+  // else a std::string lvalue); std::declval<reply>() accepts by-value,
   // const& and && parameters alike.
+  template <class Q>
   static constexpr bool async_with_session =
-      requires(D& d, S& s, std::string_view q) { d.on_request(s, q, std::declval<reply>()); };
-  static constexpr bool async_plain = requires(D& d, std::string_view q) { d.on_request(q, std::declval<reply>()); };
-  static constexpr bool sync_with_session = requires(D& d, S& s, std::string_view q) { d.on_request(s, q); };
-  static constexpr bool sync_plain = requires(D& d, std::string_view q) { d.on_request(q); };
+      requires(D& d, S& s, Q q) { d.on_request(s, q, std::declval<reply>()); };
+  template <class Q>
+  static constexpr bool async_plain = requires(D& d, Q q) { d.on_request(q, std::declval<reply>()); };
+  template <class Q>
+  static constexpr bool sync_with_session = requires(D& d, S& s, Q q) { d.on_request(s, q); };
+  template <class Q>
+  static constexpr bool sync_plain = requires(D& d, Q q) { d.on_request(q); };
+  template <class Q>
+  static constexpr bool any_form = async_with_session<Q> || async_plain<Q> || sync_with_session<Q> || sync_plain<Q>;
+  // The request type to pass: a view, or (for on_request(std::string)) a copy.
+  using request_t = std::conditional_t<any_form<std::string_view>, std::string_view, std::string&>;
+  static constexpr bool has_request = any_form<request_t>;
 
-  static int32_t complete(const host_handle& h, bentos_call* call, const auto& out) {
-    using T = std::remove_cvref_t<decltype(*std::data(out))>;
-    static_assert(sizeof(T) == 1, "on_request must return bytes (std::string, std::vector<uint8_t>...)");
-    h.services()->complete_bytes(call, std::data(out), std::size(out));
+  static constexpr bool checked = [] {
+    static_assert(has_request || hook_check::own_hooks_WRITE_READ<D>() > 0,
+                  "the driver class has no on_request: " BENTOS_DETAIL_ACCEPTS_WRITE_READ);
+    static_assert(has_request || !BENTOS_DETAIL_NAMED(D, on_request),
+                  "on_request cannot be called: write `std::string on_request([S&,] std::string_view)` or "
+                  "`void on_request([S&,] std::string_view, bentos::reply)`, public");
+    static_assert(sess::has_start || !BENTOS_DETAIL_NAMED(D, on_session_start),
+                  "on_session_start cannot be called: write `void on_session_start(S&, const bentos::session_info&)`, public");
+    static_assert(sess::has_end || !BENTOS_DETAIL_NAMED(D, on_session_end),
+                  "on_session_end cannot be called: write `void on_session_end(S&)`, public");
+    return BENTOS_DETAIL_NAME_CHECKS_FOR(WRITE_READ, D);
+  }();
+
+  static int32_t complete(const host_handle& h, bentos_call* call, std::string_view out) {
+    h.services()->complete_bytes(call, out.data(), out.size());
     return 0;
   }
 
@@ -57,14 +81,16 @@ struct write_read_adapter : lifecycle<D> {
                             uint64_t len) noexcept {
     auto& box = unbox<D>(inst);
     D& d = box.driver;
-    std::string_view req(reinterpret_cast<const char*>(data), data ? len : 0);
-    if constexpr (async_with_session || async_plain) {
+    std::string_view view(reinterpret_cast<const char*>(data), data ? len : 0);
+    using Q = request_t;
+    if constexpr (async_with_session<Q> || async_plain<Q>) {
       // The adapter keeps its own reference so that, if the driver throws,
       // it can still tell whether the reply was answered before the throw.
       std::shared_ptr<reply_state> st;
       int32_t rc = guarded(box.host, "on_request", [&] {
         st = std::make_shared<reply_state>(call, box.host);
-        if constexpr (async_with_session) {
+        std::remove_reference_t<Q> req(view);
+        if constexpr (async_with_session<Q>) {
           d.on_request(sess::get(state), req, reply(st));
         } else {
           d.on_request(req, reply(st));
@@ -73,12 +99,18 @@ struct write_read_adapter : lifecycle<D> {
       });
       if (rc < 0 && st && !st->take()) return 0;  // answered, then threw: keep the answer
       return rc;
-    } else if constexpr (sync_with_session) {
-      return guarded(box.host, "on_request", [&] { return complete(box.host, call, d.on_request(sess::get(state), req)); });
-    } else if constexpr (sync_plain) {
-      return guarded(box.host, "on_request", [&] { return complete(box.host, call, d.on_request(req)); });
+    } else if constexpr (sync_with_session<Q>) {
+      return guarded(box.host, "on_request", [&] {
+        std::remove_reference_t<Q> req(view);
+        return complete(box.host, call, returned_bytes(d.on_request(sess::get(state), req)));
+      });
+    } else if constexpr (sync_plain<Q>) {
+      return guarded(box.host, "on_request", [&] {
+        std::remove_reference_t<Q> req(view);
+        return complete(box.host, call, returned_bytes(d.on_request(req)));
+      });
     } else {
-      static_assert(always_false<D>, "a write-read driver needs on_request (see bentos/driver/write_read.hpp)");
+      return -ENOSYS;  // unreachable: `checked` failed the build
     }
   }
 
