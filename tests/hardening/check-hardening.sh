@@ -62,7 +62,7 @@ for elf in "$@"; do
     fail "$name: does not import __stack_chk_fail (built without -fstack-protector-strong)"
   fi
   if [ "$fortify" = yes ]; then
-    chk=$(grep -E '^__[a-z0-9_]+_chk$' <<<"$imports" | grep -vx '__stack_chk_fail' | tr '\n' ' ')
+    chk=$(grep -E '^__[a-z0-9_]+_chk$' <<<"$imports" | grep -vx '__stack_chk_fail' | paste -sd ' ')
     if [ -n "$chk" ]; then
       pass "$name: fortified imports: $chk"
     else
