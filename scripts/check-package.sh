@@ -108,9 +108,12 @@ ok "built: $(cd "$dist" && ls -- *_"$version"_*.deb | tr '\n' ' ')"
 echo "== lintian --pedantic =="
 changes=$dist/bentos-driver-host_${version}_$arch.changes
 [ -f "$changes" ] || fail "no $changes"
-# Exits non-zero on errors only; warnings are counted from the output.
-lintian_out=$(lintian --pedantic --info "$changes" 2>&1) || true
+# lintian exits 1 for errors in the packages (caught below with the
+# warnings, read from its output) and 2 when it could not check them.
+lintian_status=0
+lintian_out=$(lintian --pedantic --info "$changes" 2>&1) || lintian_status=$?
 [ -z "$lintian_out" ] || echo "$lintian_out"
+[ "$lintian_status" -le 1 ] || fail "lintian could not check $changes (exit $lintian_status)"
 if grep -qE '^[EW]: ' <<<"$lintian_out"; then
   fail "lintian reports errors or warnings (override one only with a reason, in debian/*.lintian-overrides)"
 fi
