@@ -111,7 +111,7 @@ changes=$dist/bentos-driver-host_${version}_$arch.changes
 # lintian exits 1 for errors in the packages (caught below with the
 # warnings, read from its output) and 2 when it could not check them.
 lintian_status=0
-lintian_out=$(lintian --pedantic --info "$changes" 2>&1) || lintian_status=$?
+lintian_out=$(lintian --pedantic --display-info "$changes" 2>&1) || lintian_status=$?
 [ -z "$lintian_out" ] || echo "$lintian_out"
 [ "$lintian_status" -le 1 ] || fail "lintian could not check $changes (exit $lintian_status)"
 if grep -qE '^[EW]: ' <<<"$lintian_out"; then
