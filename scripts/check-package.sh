@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Builds the Debian package (scripts/build-deb.sh), installs it on this
-# machine with dpkg -i, checks what it installed and that it works the way
-# docs/operations.md tells an operator to use it, then purges it and checks
-# that nothing is left: the machine ends as it started (the bentos user and
-# group, which the package keeps on purge, are removed here when the
-# package created them).
-#   scripts/check-package.sh [DEB]    (default: build one)
-# Needs root (dpkg). Refuses to run when bentos-driver-host is installed
+# Builds the Debian packages (scripts/build-deb.sh: dpkg-buildpackage on
+# debian/), runs lintian --pedantic on them, installs the three of them on
+# this machine with dpkg -i, checks what they installed and that it works
+# the way docs/operations.md tells an operator to use it, then purges them
+# and checks that nothing is left: the machine ends as it started (the
+# bentos user and group, which the package keeps on purge, are removed here
+# when the package created them).
+#   scripts/check-package.sh [DIR]    (default: build them; DIR holds
+#                                      the .debs and .changes of a build)
+# Needs root (dpkg). Refuses to run when one of the packages is installed
 # already, since the check ends by purging it.
 #
-# What it checks once installed:
-#  - the files: daemon, tools, units (the metrics timer not enabled),
-#    OpenRC script, sysusers.d/tmpfiles.d,
-#    headers, bentos-driver.pc, the seven example plugins (root, 0644), the
-#    example manifest, the /etc/bentos drop-in folders, the conffiles;
-#  - postinst's work: the bentos system user and group, /run/bentos and
-#    /run/bentos/drivers owned by them;
+# What it checks:
+#  - lintian --pedantic: no error and no warning (overrides, each with its
+#    reason, are in debian/*.lintian-overrides);
+#  - the split: daemon, tools, units (the metrics timer not enabled), sysusers.d/tmpfiles.d, man pages,
+#    completion and guides from bentos-driver-host (Recommends: fuse3, no
+#    OpenRC script, no file in /etc/init.d); headers, bentos-driver.pc,
+#    plugin.map and the driver guide from libbentos-driver-dev; the seven
+#    example plugins (root, 0644) and the example manifest from
+#    bentos-driver-host-examples; the /etc/bentos drop-in folders;
+#  - `man` finds all five pages; every link in the installed guides leads
+#    to an installed file; the programs are hardened
+#    (tests/hardening/check-hardening.sh);
+#  - the maintainer scripts' work: the bentos system user and group,
+#    /run/bentos and /run/bentos/drivers owned by them;
 #  - `bentos-driver-host --check` with the installed example manifest (as
 #    root and as bentos) and with the installed default configuration;
-#  - the units (scripts/check-units.sh /): systemd-analyze verify, exposure;
+#  - the units (scripts/check-units.sh --no-openrc /): systemd-analyze
+#    verify, exposure;
 #  - the operator's path: a plugin built out of tree against the installed
 #    headers (pkg-config bentos-driver), dropped into /etc/bentos/drivers.d
 #    with a manifest in /etc/bentos/devices.d, served by the main unit's
@@ -28,15 +38,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-package=bentos-driver-host
+daemon_package=bentos-driver-host
+dev_package=libbentos-driver-dev
+examples_package=bentos-driver-host-examples
+packages=("$daemon_package" "$dev_package" "$examples_package")
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
+package_state() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true; }
 
-[ "$(id -u)" -eq 0 ] || fail "scripts/check-package.sh installs a package with dpkg: run it as root"
-state=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
-if [ -n "$state" ] && [ "$state" != not-installed ]; then
-  fail "$package is already on this machine (status '$state'); this check would purge it. Remove it first: dpkg --purge $package"
-fi
+[ "$(id -u)" -eq 0 ] || fail "scripts/check-package.sh installs packages with dpkg: run it as root"
+for p in "${packages[@]}"; do
+  state=$(package_state "$p")
+  if [ -n "$state" ] && [ "$state" != not-installed ]; then
+    fail "$p is already on this machine (status '$state'); this check would purge it. Remove it first: dpkg --purge ${packages[*]}"
+  fi
+done
 scripts/install-deps.sh
 
 # Whether the check, rather than the machine's owner, creates the user.
@@ -52,15 +68,17 @@ dropin_plugin=/etc/bentos/drivers.d/pkgcheck-hello.so
 dropin_manifest=/etc/bentos/devices.d/pkgcheck.json
 instance_manifest=/etc/bentos/devices.$instance.json
 
-# Runs on every exit: stops what this script started, purges the package if
-# it is still installed, removes the files it added and the user it caused.
+# Runs on every exit: stops what this script started, purges the packages
+# still installed, removes the files it added and the user it caused.
 cleanup() {
-  local pid
+  local pid p purge=()
   for pid in "${daemon_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -f "$dropin_plugin" "$dropin_manifest" "$instance_manifest"
-  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)" = installed ] ||
-     [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)" = config-files ]; then
-    dpkg --purge "$package" >/dev/null || echo "warning: dpkg --purge $package failed" >&2
+  for p in "${packages[@]}"; do
+    case "$(package_state "$p")" in installed|config-files|half-installed|half-configured|unpacked) purge+=("$p") ;; esac
+  done
+  if [ ${#purge[@]} -gt 0 ]; then
+    dpkg --purge "${purge[@]}" >/dev/null || echo "warning: dpkg --purge ${purge[*]} failed" >&2
   fi
   if ! $user_existed && getent passwd bentos >/dev/null; then userdel bentos || true; fi
   if ! $group_existed && getent group bentos >/dev/null; then groupdel bentos || true; fi
@@ -69,33 +87,58 @@ cleanup() {
 trap cleanup EXIT
 
 if [ $# -ge 1 ]; then
-  deb=$(realpath "$1")
+  dist=$(realpath "$1")
 else
-  echo "== building the package (scripts/build-deb.sh) =="
-  deb=$(scripts/build-deb.sh "$work/dist" | tail -n1)
+  echo "== building the packages (scripts/build-deb.sh) =="
+  dist=$work/dist
+  scripts/build-deb.sh "$dist"
 fi
-[ -f "$deb" ] || fail "no package at '$deb'"
+version=$(dpkg-parsechangelog -S Version)
+arch=$(dpkg --print-architecture)
+debs=()
+for p in "${packages[@]}"; do
+  deb=$dist/${p}_${version}_$arch.deb
+  [ -f "$deb" ] || fail "no package $deb"
+  debs+=("$deb")
+done
+dbgsym=$dist/${daemon_package}-dbgsym_${version}_$arch.deb
+[ -f "$dbgsym" ] || fail "no debug symbols package $dbgsym"
+ok "built: $(cd "$dist" && ls -- *_"$version"_*.deb | tr '\n' ' ')"
 
-echo "== dpkg -i $(basename "$deb") =="
-dpkg -i "$deb"
-version=$(dpkg-query -W -f='${Version}' "$package")
+echo "== lintian --pedantic =="
+changes=$dist/bentos-driver-host_${version}_$arch.changes
+[ -f "$changes" ] || fail "no $changes"
+# lintian exits 1 for errors in the packages (caught below with the
+# warnings, read from its output) and 2 when it could not check them.
+lintian_status=0
+lintian_out=$(lintian --pedantic --display-info "$changes" 2>&1) || lintian_status=$?
+[ -z "$lintian_out" ] || echo "$lintian_out"
+[ "$lintian_status" -le 1 ] || fail "lintian could not check $changes (exit $lintian_status)"
+if grep -qE '^[EW]: ' <<<"$lintian_out"; then
+  fail "lintian reports errors or warnings (override one only with a reason, in debian/*.lintian-overrides)"
+fi
+ok "lintian --pedantic: no error, no warning ($(grep -cE '^[IPX]: ' <<<"$lintian_out" || true) info/pedantic/experimental tags)"
+
+echo "== dpkg -i ${debs[*]##*/} =="
+dpkg -i "${debs[@]}"
 upstream_version=${version%-*}
-dpkg -L "$package" | sort >"$work/files"
+for p in "${packages[@]}"; do dpkg -L "$p"; done | sort -u >"$work/files"
 
 echo "== installed files =="
-need_file() {  # need_file PATH MODE DESCRIPTION
+need_file() {  # need_file PATH MODE DESCRIPTION [PACKAGE]
   [ -f "$1" ] || fail "$3: $1 is missing"
-  local mode owner
+  local mode owner package
   mode=$(stat -c %a "$1")
   owner=$(stat -c %U:%G "$1")
   [ "$mode" = "$2" ] || fail "$3: $1 has mode $mode, expected $2"
   [ "$owner" = root:root ] || fail "$3: $1 is owned by $owner, expected root:root"
-  ok "$3: $1 ($mode root:root)"
+  package=$(dpkg-query -S "$1" 2>/dev/null | cut -d: -f1)
+  [ "$package" = "${4:-$daemon_package}" ] || fail "$3: $1 comes from '$package', expected ${4:-$daemon_package}"
+  ok "$3: $1 ($mode root:root, $package)"
 }
 need_file /usr/sbin/bentos-driver-host 755 "daemon"
 need_file /usr/bin/bentosctl 755 "bentosctl"
 need_file /usr/bin/bentos-mount 755 "bentos-mount"
-need_file /etc/init.d/bentos-driver-host 755 "OpenRC script"
 unit_dir=$(dirname "$(grep -m1 '/systemd/system/bentos-driver-host\.service$' "$work/files")")
 need_file "$unit_dir/bentos-driver-host.service" 644 "systemd unit"
 need_file "$unit_dir/bentos-driver-host@.service" 644 "systemd template unit"
@@ -106,27 +149,60 @@ need_file "$unit_dir/bentos-driver-host-metrics.timer" 644 "node_exporter metric
 ok "bentos-driver-host-metrics.timer is not enabled"
 need_file /usr/lib/sysusers.d/bentos-driver-host.conf 644 "sysusers.d"
 need_file /usr/lib/tmpfiles.d/bentos-driver-host.conf 644 "tmpfiles.d"
-need_file /usr/include/bentos/driver.h 644 "C header"
-need_file /usr/include/bentos/driver.hpp 644 "C++ header"
+need_file /usr/share/bash-completion/completions/bentosctl 644 "bash completion"
+need_file /usr/share/doc/bentos-driver-host/operations.md 644 "operator's guide"
+need_file /usr/include/bentos/driver.h 644 "C header" "$dev_package"
+need_file /usr/include/bentos/driver.hpp 644 "C++ header" "$dev_package"
+need_file /usr/share/doc/bentos-driver/writing-a-driver.md 644 "driver guide" "$dev_package"
 example=/usr/share/bentos-driver-host/examples/devices.json
-need_file "$example" 644 "example manifest"
+need_file "$example" 644 "example manifest" "$examples_package"
 [ "$(pkg-config --modversion bentos-driver)" = "$upstream_version" ] ||
   fail "pkg-config --modversion bentos-driver says '$(pkg-config --modversion bentos-driver)', expected $upstream_version"
-ok "pkg-config bentos-driver $upstream_version ($(pkg-config --path bentos-driver))"
+need_file "$(pkg-config --path bentos-driver)" 644 "pkg-config file" "$dev_package"
 plugindir=$(pkg-config --variable=plugindir bentos-driver)
 for p in hello playground echo kv ticker synth llm; do
-  need_file "$plugindir/$p.so" 644 "example plugin"
+  need_file "$plugindir/$p.so" 644 "example plugin" "$examples_package"
 done
-need_file "$(pkg-config --variable=plugin_map bentos-driver)" 644 "plugin version script"
+need_file "$(pkg-config --variable=plugin_map bentos-driver)" 644 "plugin version script" "$dev_package"
 for d in /etc/bentos/drivers.d /etc/bentos/devices.d; do
   [ "$(stat -c %F:%a:%U:%G "$d" 2>/dev/null)" = directory:755:root:root ] || fail "$d: missing or not a 0755 root:root folder"
   ok "drop-in folder $d (0755 root:root)"
 done
 [ ! -e /etc/bentos/devices.json ] || fail "the package must not install /etc/bentos/devices.json (a fresh install starts no device)"
 ok "no /etc/bentos/devices.json: a fresh install serves no device"
-grep -q '^ /etc/init.d/bentos-driver-host ' <(dpkg-query -W -f='${Conffiles}\n' "$package") ||
-  fail "/etc/init.d/bentos-driver-host is not a conffile"
-ok "conffiles: $(dpkg-query -W -f='${Conffiles}' "$package" | awk 'NF { printf "%s ", $1 }')"
+if grep -q '^/etc/init\.d/' "$work/files" || [ -e /etc/init.d/bentos-driver-host ]; then
+  fail "the Debian packages must not install an OpenRC script (/etc/init.d)"
+fi
+ok "no OpenRC script in /etc/init.d"
+recommends=$(dpkg-query -W -f='${Recommends}' "$daemon_package")
+grep -qw fuse3 <<<"$recommends" || fail "$daemon_package does not recommend fuse3 (Recommends: '$recommends')"
+ok "$daemon_package Recommends: $recommends"
+
+echo "== man pages, guides, hardening =="
+for page in 8:bentos-driver-host 1:bentosctl 1:bentos-mount 5:bentos-devices.json 7:bentos-driver; do
+  where=$(man -w "${page%%:*}" "${page#*:}" 2>/dev/null) || fail "man ${page%%:*} ${page#*:}: no manual entry"
+  # Renders without a groff warning.
+  if ! out=$(MANWIDTH=80 man --warnings "${page%%:*}" "${page#*:}" 2>&1 >/dev/null) || [ -n "$out" ]; then
+    fail "man ${page%%:*} ${page#*:} does not render cleanly: $out"
+  fi
+  ok "man ${page%%:*} ${page#*:}: $where"
+done
+# Every relative or absolute link of every installed guide leads to an
+# installed file (packaging/install-docs.py rewrites them at install).
+links=0
+while IFS= read -r guide; do
+  while IFS= read -r target; do
+    path=${target%%#*}
+    case "$path" in /*) resolved=$path ;; *) resolved=$(dirname "$guide")/$path ;; esac
+    [ -e "$resolved" ] || fail "$guide links '$target', which is not installed ($resolved)"
+    links=$((links + 1))
+  done < <(awk '/^ *```/ { fenced = !fenced; next } !fenced' "$guide" |
+           grep -oE '\]\([^)[:space:]]+\)' | sed 's/^](//; s/)$//' | grep -vE '^([a-z][a-z0-9+.-]*:|#)' || true)
+done < <(grep -E '^/usr/share/doc/bentos-driver(-host)?/.*\.md$' "$work/files")
+[ "$links" -gt 0 ] || fail "found no link in the installed guides: was the check written for other names?"
+ok "all $links links in the installed guides lead to installed files"
+tests/hardening/check-hardening.sh true yes /usr/sbin/bentos-driver-host /usr/bin/bentosctl /usr/bin/bentos-mount ||
+  fail "the installed programs are not hardened (above)"
 
 echo "== postinst: user, group, runtime directories =="
 getent passwd bentos >/dev/null || fail "postinst did not create the user bentos"
@@ -153,8 +229,8 @@ bentos-driver-host --check | tail -n1 | grep -qx "configuration ok: 0 device(s)"
   fail "--check on the installed default configuration failed"
 ok "--check on the installed default configuration: 0 devices"
 
-echo "== units (scripts/check-units.sh /) =="
-scripts/check-units.sh /
+echo "== units (scripts/check-units.sh --no-openrc /) =="
+scripts/check-units.sh --no-openrc /
 
 echo "== an out-of-tree plugin against the installed headers, served by the units' command lines =="
 # The plugin: the hello example compiled the way docs/writing-a-driver.md
@@ -230,8 +306,8 @@ ok "SIGTERM: both hosts exited 0 and removed their sockets"
 rm -f "$dropin_plugin" "$dropin_manifest" "$instance_manifest"
 rmdir "/run/bentos/drivers-$instance"
 
-echo "== dpkg --purge $package =="
-dpkg --purge "$package"
+echo "== dpkg --purge ${packages[*]} =="
+dpkg --purge "${packages[@]}"
 left=()
 while IFS= read -r f; do
   [ -e "$f" ] || continue
@@ -250,6 +326,6 @@ for f in /etc/bentos /run/bentos /var/log/bentos-driver-host.log \
 done
 [ ${#left[@]} -eq 0 ] || fail "left behind after purge: ${left[*]}"
 ok "purge removed every file of the package, /etc/bentos, /run/bentos and the enablement link"
-if getent passwd bentos >/dev/null; then ok "the user bentos is kept on purge (packaging/debian/postrm says why)"; fi
+if getent passwd bentos >/dev/null; then ok "the user bentos is kept on purge (debian/bentos-driver-host.postrm says why)"; fi
 # cleanup (on exit) removes the user and group if this check caused them.
 echo "package: all checks passed"

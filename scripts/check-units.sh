@@ -16,7 +16,9 @@
 #    and the llm plugin) applied to the main unit: verify finds nothing;
 #  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
 #    script parses (sh -n).
-#   scripts/check-units.sh [ROOT]
+#   scripts/check-units.sh [--no-openrc] [ROOT]
+# --no-openrc: the tree must not hold the OpenRC script (the Debian
+# packages leave it out; scripts/check-package.sh).
 # ROOT is an install tree; without it the release tree is built and
 # installed into a temporary one (scripts/stage-install.sh). ROOT=/ checks
 # the files installed on this machine (after `dpkg -i`).
@@ -27,6 +29,8 @@ max_exposure=1.0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+expect_openrc=true
+if [ "${1:-}" = --no-openrc ]; then expect_openrc=false; shift; fi
 root=${1:-}
 if [ -z "$root" ]; then
   root=$work/root
@@ -216,7 +220,14 @@ else
   status=1
 fi
 openrc=$prefix/etc/init.d/bentos-driver-host
-if [ ! -f "$openrc" ]; then
+if ! $expect_openrc; then
+  if [ -e "$openrc" ]; then
+    echo "FAIL: $openrc is installed, expected none (--no-openrc)"
+    status=1
+  else
+    echo "ok: no OpenRC script (--no-openrc)"
+  fi
+elif [ ! -f "$openrc" ]; then
   echo "FAIL: no $openrc"
   status=1
 elif sh -n "$openrc"; then

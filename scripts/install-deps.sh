@@ -13,11 +13,14 @@ packages=(
   libfuse3-dev fuse3 python3
   # The man page test renders every page (tests/man/check-man.sh).
   groff-base
-  # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-shlibdeps, and
+  # Packaging (scripts/build-deb.sh, check-units.sh): dpkg-buildpackage, and
   # systemd for systemd.pc (the unit directory) and systemd-analyze.
   dpkg-dev systemd
   # tests/sandbox/check-syscalls.sh traces the daemon's system calls.
   strace
+  # The Debian source package (scripts/build-deb.sh, dpkg-buildpackage) and
+  # its check (scripts/check-package.sh runs lintian).
+  debhelper lintian
 )
 
 missing=()

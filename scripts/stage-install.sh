@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the release tree the Debian package is made from and installs it
-# into a staging directory with `meson install --destdir`, laid out as on a
-# Debian system (--prefix=/usr --sysconfdir=/etc). scripts/build-deb.sh and
-# scripts/check-units.sh use it, so both see exactly the same files.
+# Builds a release tree and installs it into a staging directory with
+# `meson install --destdir`, laid out as on a Debian system (--prefix=/usr
+# --sysconfdir=/etc), for scripts/check-units.sh to check the units without
+# building the Debian packages (scripts/build-deb.sh does that).
 #   scripts/stage-install.sh DESTDIR
 # DESTDIR must not exist or be empty. BENTOS_PKG_BUILD_DIR (default
-# ./build-deb) is the build directory; BENTOS_JOBS the parallel jobs.
+# ./build-stage) is the build directory; BENTOS_JOBS the parallel jobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,7 @@ fi
 
 scripts/install-deps.sh
 
-dir=${BENTOS_PKG_BUILD_DIR:-build-deb}
+dir=${BENTOS_PKG_BUILD_DIR:-build-stage}
 # Release build, no test suite (the package does not ship it), bentos-mount
 # required (a package silently missing it would be worse than a failed
 # build). Debian's meson picks libdir lib/<multiarch> for --prefix=/usr.

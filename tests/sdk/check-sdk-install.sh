@@ -60,9 +60,9 @@ built=$(find "$work/sdk-build" -name '*.o' -o -name '*.so' -o -name '*.a' | wc -
 (cd "$prefix" && find . -type f | sed 's#^\./##' | sort) >"$work/sdk.files"
 for f in include/bentos/driver.h include/bentos/driver.hpp include/bentos/driver/adapter.hpp \
   include/bentos/inference.hpp lib/pkgconfig/bentos-driver.pc share/bentos/plugin.map \
-  share/doc/bentos-driver-host/writing-a-driver.md share/doc/bentos-driver-host/patterns.md \
-  share/doc/bentos-driver-host/examples/Makefile share/doc/bentos-driver-host/examples/kv/kv.cpp \
-  share/doc/bentos-driver-host/examples/echo/echo.c share/doc/bentos-driver-host/examples/common/utf8.hpp; do
+  share/doc/bentos-driver/writing-a-driver.md share/doc/bentos-driver/patterns.md \
+  share/doc/bentos-driver/examples/Makefile share/doc/bentos-driver/examples/kv/kv.cpp \
+  share/doc/bentos-driver/examples/echo/echo.c share/doc/bentos-driver/examples/common/utf8.hpp; do
   grep -qx "$f" "$work/sdk.files" && pass || fail "the SDK lacks $f"
 done
 
