@@ -46,6 +46,9 @@ log_capture& capture() {
   return c;
 }
 
+// Everything one bentos::testing::host runs: owned by it (pimpl); the
+// test's thread, which is the loop thread, except logs/errors (any thread
+// logs, under log_mutex).
 struct host_state {
   uv_loop_t loop{};
   std::unique_ptr<loop::HostContext> context;
@@ -102,7 +105,8 @@ void host_state::throw_plugin_errors() {
 }
 
 // One harness connection: the test's end of a socketpair, the frames going
-// out, the replies come back by id.
+// out, the replies come back by id. Shared by its connection, files and
+// pendings; its host_state outlives it. The test's thread only.
 struct connection_state : std::enable_shared_from_this<connection_state> {
   host_state* host;
   int fd = -1;

@@ -33,7 +33,8 @@
 #pragma once
 
 #include <bentos/driver.h>
-#include <fcntl.h>
+#include <fcntl.h>  // O_RDONLY, O_RDWR... for open()
+#include <poll.h>   // POLLIN, POLLOUT... for poll()
 
 #include <chrono>
 #include <cstdint>
@@ -76,7 +77,7 @@ struct reply {
   std::string data;      // read bytes (empty: end of file), ioctl output
   uint64_t written = 0;  // write: bytes taken
   int32_t result = 0;    // ioctl: its result
-  uint32_t revents = 0;  // poll: POLLIN, POLLOUT... (<poll.h>)
+  uint32_t revents = 0;  // poll: POLLIN, POLLOUT...
 
   bool ok() const { return what != kind::error; }
   bool eof() const { return what == kind::data && data.empty(); }
