@@ -6,7 +6,11 @@
 #include <bentos/testing.hpp>
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <csignal>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -181,4 +185,34 @@ TEST_CASE("logs are captured with the device name") {
   bool seen = false;
   for (const auto& line : h.logs()) seen = seen || line.find("store: store ready") != std::string::npos;
   CHECK(seen);
+}
+
+TEST_CASE("a plugin error no op reported aborts the run at destruction, with the message") {
+  // In a child process: the abort would end this test binary too.
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(out[1], STDERR_FILENO);
+    {
+      bt::host h(&misbehaving_entry);
+      auto f = h.open();
+      f.write("keep");
+      complete_kept();
+      complete_kept();  // the second is the bug; no op follows to report it
+    }
+    _exit(0);
+  }
+  close(out[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+  CHECK(text.find("no op reported") != std::string::npos);
+  CHECK(text.find("already answered") != std::string::npos);
 }
