@@ -83,6 +83,9 @@ bool is_plugin_error(log::Level level, const std::string& line, const std::strin
   const std::string own = device + ": ";
   if (rest.rfind(own, 0) != 0) return false;
   const std::string message = rest.substr(own.size());
+  // A slow callback is a warning about the machine as much as the driver
+  // (a loaded CI host): logged, not a failure.
+  if (message.rfind("plugin callback ", 0) == 0 && message.find(" took ") != std::string::npos) return false;
   return level == log::Level::error || message.rfind("plugin ", 0) == 0 ||
          message.rfind("a request was not answered", 0) == 0;
 }
