@@ -24,6 +24,7 @@
 
 #include "bentos/testing.hpp"
 #include "config/manifest.h"
+#include "daemon/threading_check.h"
 #include "device/device.h"
 #include "loop/host_context.h"
 #include "plugin/library.h"
@@ -245,6 +246,9 @@ void start_device(host_state& s, std::shared_ptr<plugin::PluginLibrary> library,
     throw failure("bentos::testing: the device options are not a valid manifest device: " + why);
   }
   const config::DeviceSpec& spec = parsed.devices.front();
+  std::string refused;
+  if (!daemon::threading_allowed(spec, library->path(), library->descriptor(), refused))
+    throw failure("bentos::testing: " + refused);  // as the daemon refuses it at --check and load
   s.name = spec.name;
   s.library = library;
   s.device = std::make_unique<device::Device>(*s.context, spec, library);

@@ -73,3 +73,8 @@ TEST_CASE("ticker: writes are refused, and its config is checked at create") {
   CHECK_THROWS_WITH_AS(bt::host(kTicker, {.config = R"({"interval_ms": 0})"}), doctest::Contains("interval_ms"),
                        bt::failure);
 }
+
+TEST_CASE("ticker: a loop-only driver is refused workers, as the daemon refuses it") {
+  CHECK_THROWS_WITH_AS(bt::host(kTicker, {.config = R"({"interval_ms": 250})", .device = R"({"threads": 2})"}),
+                       doctest::Contains("threads"), bt::failure);
+}
