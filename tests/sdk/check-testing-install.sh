@@ -30,6 +30,14 @@ if ! echo '#include <doctest/doctest.h>' | c++ -std=c++20 -fsyntax-only -x c++ -
   finish
 fi
 
+if ! meson introspect "$build" --buildoptions | python3 -c '
+import json, sys
+options = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+sys.exit(0 if options.get("install_testing", True) else 1)'; then
+  echo "SKIPPED: $build is configured with -Dinstall_testing=false"
+  finish
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest=$work/dest
