@@ -53,9 +53,9 @@ log_capture& capture() {
 struct host_state {
   uv_loop_t loop{};
   std::unique_ptr<loop::HostContext> context;
+  plugin::ManualClock clock;  // before the device: its timers cancel entries as they go
   std::shared_ptr<plugin::PluginLibrary> library;
   std::unique_ptr<device::Device> device;
-  plugin::ManualClock clock;
   std::string name;
   mutable std::mutex log_mutex;  // logs and errors: plugin threads log too
   std::vector<std::string> logs;
