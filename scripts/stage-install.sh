@@ -26,9 +26,11 @@ scripts/install-deps.sh
 dir=${BENTOS_PKG_BUILD_DIR:-build-stage}
 # Release build, no test suite (the package does not ship it), bentos-mount
 # required (a package silently missing it would be worse than a failed
-# build). Debian's meson picks libdir lib/<multiarch> for --prefix=/usr.
+# build), and no test harness library (a driver author's tool, ~100 MB with
+# debug info; a -dev package would carry it). Debian's meson picks libdir
+# lib/<multiarch> for --prefix=/usr.
 options=(-Dprefix=/usr -Dsysconfdir=/etc -Dlocalstatedir=/var -Dbuildtype=release
-         -Dtests=false -Dfuzz=false -Dfuse=enabled)
+         -Dtests=false -Dfuzz=false -Dfuse=enabled -Dinstall_testing=false)
 # Meson's configure output is long; it is shown only when it fails.
 log=$(mktemp)
 if [ -f "$dir/build.ninja" ]; then

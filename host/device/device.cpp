@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cinttypes>
 
+#include <unistd.h>
+
 #include "net/endpoint.h"
 #include "loop/host_context.h"
 #include "device/drivers/configured_stream_driver.h"
@@ -145,6 +147,20 @@ void Device::accept(net::StreamStorage* client, std::string peer) {
   links_.emplace(link->id(), link);
   log::debug(spec_.name, "connection " + link->peer() + " opened");
   conn->start(link.get());
+}
+
+bool Device::adopt_connection(int fd, std::string peer, std::string& error) {
+  auto* client = new net::StreamStorage;
+  uv_pipe_init(host_.loop(), &client->pipe, 0);
+  if (const int rc = uv_pipe_open(&client->pipe, fd); rc != 0) {
+    error = "device '" + spec_.name + "': cannot serve fd " + std::to_string(fd) + ": " + uv_strerror(rc);
+    uv_close(reinterpret_cast<uv_handle_t*>(&client->stream),
+             [](uv_handle_t* h) { delete reinterpret_cast<net::StreamStorage*>(h); });
+    ::close(fd);
+    return false;
+  }
+  accept(client, std::move(peer));
+  return true;
 }
 
 void Device::on_frame(Link& link, const uint8_t* payload, size_t len, uint64_t arrived_ns) {

@@ -51,6 +51,12 @@ class Device : private LinkOwner {
   // handed back, its host side ended (begin_destroy), for its destroy() to
   // run off the loop. nullptr when there is none.
   std::unique_ptr<plugin::PluginInstance> stop_serving();
+  // Serves one already-connected stream socket `fd` (one end of a
+  // socketpair) as if the listener had accepted it: the same admission,
+  // Link, Connection and dispatch. For hosts that serve without a
+  // listening socket (the test harness, bentos/testing.hpp). The Device
+  // owns `fd` from here on, also on failure (then closed, false, `error`).
+  bool adopt_connection(int fd, std::string peer, std::string& error);
 
   const config::DeviceSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }

@@ -117,6 +117,20 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std:
   return lib;
 }
 
+std::shared_ptr<PluginLibrary> PluginLibrary::from_entry(bentos_driver_entry_fn entry, const std::string& label,
+                                                         std::string& error) {
+  std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
+  lib->path_ = label;
+  const bentos_driver* d = entry ? entry(BENTOS_ABI_MAJOR, BENTOS_ABI_MINOR) : nullptr;
+  if (!d) {
+    error = "driver " + label + ": no entry function, or it refused host ABI " +
+            abi_text(BENTOS_ABI_MAJOR, BENTOS_ABI_MINOR) + " (returned NULL)";
+    return nullptr;
+  }
+  if (!lib->check_and_copy(d, error)) return nullptr;
+  return lib;
+}
+
 bool PluginLibrary::open_snapshot(int file_fd, std::string& error) {
   const std::string restart = "; restart the host to load the new file";
   const std::string base = path_.substr(path_.find_last_of('/') + 1);

@@ -41,6 +41,12 @@ class PluginLibrary {
   // snapshot (a memfd) instead, and a replaced plugin really runs its new
   // code after a reload.
   static std::shared_ptr<PluginLibrary> load(const std::string& path, std::string& error);
+  // A driver linked into the running program (a test binary holding its
+  // own driver class): `entry` is its bentos_driver_entry_v1. The same
+  // checks as load(); `label` stands for the path in messages. Nothing is
+  // dlopened, so file_replaced() is meaningless for it.
+  static std::shared_ptr<PluginLibrary> from_entry(bentos_driver_entry_fn entry, const std::string& label,
+                                                   std::string& error);
   ~PluginLibrary();
   PluginLibrary(const PluginLibrary&) = delete;
   PluginLibrary& operator=(const PluginLibrary&) = delete;

@@ -9,6 +9,8 @@ struct TimerSet::Timer {
   bentos_task_fn fn;
   void* arg;
   bool repeating;
+  uint64_t repeat_ms;
+  uint64_t clock_entry;  // its ManualClock entry (manual clock only)
 };
 
 void TimerSet::start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_task_fn fn, void* arg,
@@ -21,10 +23,12 @@ void TimerSet::start(uint64_t id, uint64_t delay_ms, uint64_t repeat_ms, bentos_
   t->fn = fn;
   t->arg = arg;
   t->repeating = repeat_ms > 0;
+  t->repeat_ms = repeat_ms;
   uv_timer_init(loop_, &t->handle);
   t->handle.data = t;
-  uv_timer_start(&t->handle, &TimerSet::on_fire, delay_ms, repeat_ms);
   timers_.emplace(t->id, t);
+  if (clock_) return schedule_on_clock(t, delay_ms);
+  uv_timer_start(&t->handle, &TimerSet::on_fire, delay_ms, repeat_ms);
 }
 
 bool TimerSet::stop(uint64_t id) {
@@ -39,6 +43,7 @@ bool TimerSet::stop(uint64_t id) {
   timers_.erase(it);
   t->handle.data = t;
   t->owner = nullptr;
+  if (clock_) clock_->cancel(t->clock_entry);
   uv_timer_stop(&t->handle);
   uv_close(reinterpret_cast<uv_handle_t*>(&t->handle),
            [](uv_handle_t* closed) { delete static_cast<Timer*>(closed->data); });
@@ -49,16 +54,31 @@ void TimerSet::stop_all() {
   while (!timers_.empty()) stop(timers_.begin()->first);
 }
 
+// The handle is initialised but never started, so stop() closes it the
+// same way for both clocks.
+void TimerSet::schedule_on_clock(Timer* t, uint64_t delay_ms) {
+  t->clock_entry = clock_->schedule(delay_ms, [this, id = t->id] {
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return;
+    Timer* timer = it->second;
+    if (timer->repeating) schedule_on_clock(timer, timer->repeat_ms);  // before fn, which may stop it
+    fire(timer);
+  });
+}
+
 void TimerSet::on_fire(uv_timer_t* handle) {
   auto* t = static_cast<Timer*>(handle->data);
   if (!t->owner) return;
-  TimerSet* owner = t->owner;
+  t->owner->fire(t);
+}
+
+void TimerSet::fire(Timer* t) {
   const uint64_t id = t->id;
   bentos_task_fn fn = t->fn;
   void* arg = t->arg;
   // A one-shot timer is forgotten before it runs, so fn may start new ones.
-  if (!t->repeating) owner->stop(id);
-  std::shared_ptr<loop::PluginGuard> guard = owner->guard_;  // the set may be gone when fn returns
+  if (!t->repeating) stop(id);
+  std::shared_ptr<loop::PluginGuard> guard = guard_;  // the set may be gone when fn returns
   guard->run("a timer callback", [&] { fn(arg); });
 }
 

@@ -12,6 +12,7 @@
 
 #include "bentos/driver.h"
 #include "loop/plugin_guard.h"
+#include "plugin/manual_clock.h"
 
 namespace bentos::plugin {
 
@@ -36,12 +37,19 @@ class TimerSet {
   bool stop(uint64_t id);
   void stop_all();
   size_t size() const { return timers_.size(); }
+  // Schedules timers on `clock` instead of libuv's (whose time is the real
+  // monotonic clock). Set before any timer starts; the clock outlives the
+  // set. Only the test harness does this: the daemon always runs on uv.
+  void use_clock(ManualClock* clock) { clock_ = clock; }
 
  private:
   struct Timer;
   static void on_fire(uv_timer_t* handle);
+  void fire(Timer* t);
+  void schedule_on_clock(Timer* t, uint64_t delay_ms);
 
   uv_loop_t* loop_;
+  ManualClock* clock_ = nullptr;
   std::shared_ptr<loop::PluginGuard> guard_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> remote_pending_{0};  // posted starts not yet run

@@ -1,5 +1,6 @@
-// kv (behavior.md §7) and every P2 row (§4) over a real socket, against the
-// daemon binary.
+// Every P2 row (patterns.md §4) over a real socket, against the daemon
+// binary, with the kv example as the driver. kv's own behaviour is tested
+// in process: tests/harness/test_kv.cpp.
 #include <doctest/doctest.h>
 
 #include "daemon_runner.h"
@@ -14,70 +15,10 @@ constexpr int32_t kRdwr = 2;
 
 const char* kKvDevices = R"([
   {"name": "kv", "plugin": "kv.so"},
-  {"name": "kvstrict", "plugin": "kv.so", "config": {"strict": true}},
   {"name": "kvsmall", "plugin": "kv.so", "limits": {"max_request_bytes": 16}}
 ])";
 
 }  // namespace
-
-TEST_CASE("kv: set, get, missing key, trimming, '=' in the value") {
-  DaemonRunner d(kKvDevices);
-  REQUIRE(d.ready());
-  auto c = d.connect("kv");
-  REQUIRE(c);
-  CHECK(outcome(c->open(1, kRdwr)) == "opened");
-  CHECK(outcome(c->write(1, "  name=bentos\n")) == "wrote 14");
-  CHECK(outcome(c->flush(1)) == "ok");
-  CHECK(outcome(c->read(1, 4096)) == "data:OK\n");
-  CHECK(outcome(c->write(1, "name")) == "wrote 4");
-  CHECK(outcome(c->read(1, 4096)) == "data:bentos\n");
-  CHECK(outcome(c->write(1, "absent\n")) == "wrote 7");
-  CHECK(outcome(c->read(1, 4096)) == "data:(not found)\n");
-  CHECK(outcome(c->write(1, "eq=a=b")) == "wrote 6");
-  CHECK(outcome(c->read(1, 4096)) == "data:OK\n");
-  CHECK(outcome(c->write(1, "eq")) == "wrote 2");
-  CHECK(outcome(c->read(1, 4096)) == "data:a=b\n");
-  // Non-strict: an empty request is a lookup of the empty key.
-  CHECK(outcome(c->write(1, "   ")) == "wrote 3");
-  CHECK(outcome(c->read(1, 4096)) == "data:(not found)\n");
-}
-
-TEST_CASE("kv: one store per device, shared by its sessions and connections") {
-  DaemonRunner d(kKvDevices);
-  REQUIRE(d.ready());
-  auto a = d.connect("kv");
-  auto b = d.connect("kv");
-  auto other = d.connect("kvstrict");
-  REQUIRE((a && b && other));
-  CHECK(outcome(a->open(1, kRdwr)) == "opened");
-  CHECK(outcome(b->open(1, kRdwr)) == "opened");
-  CHECK(outcome(other->open(1, kRdwr)) == "opened");
-  CHECK(outcome(a->write(1, "color=blue")) == "wrote 10");
-  CHECK(outcome(a->flush(1)) == "ok");
-  CHECK(outcome(b->write(1, "color")) == "wrote 5");
-  CHECK(outcome(b->read(1, 100)) == "data:blue\n");
-  CHECK(outcome(other->write(1, "color")) == "wrote 5");
-  CHECK(outcome(other->read(1, 100)) == "err:ENOENT");
-}
-
-TEST_CASE("kv strict: empty request or key -> EINVAL, missing key -> ENOENT, session back to IDLE") {
-  DaemonRunner d(kKvDevices);
-  REQUIRE(d.ready());
-  auto c = d.connect("kvstrict");
-  REQUIRE(c);
-  CHECK(outcome(c->open(1, kRdwr)) == "opened");
-  CHECK(outcome(c->write(1, " \n")) == "wrote 2");
-  CHECK(outcome(c->flush(1)) == "err:EINVAL");
-  CHECK(outcome(c->read(1, 100)) == "err:EAGAIN");  // failure -> IDLE
-  CHECK(outcome(c->write(1, "=value")) == "wrote 6");
-  CHECK(outcome(c->read(1, 100)) == "err:EINVAL");
-  CHECK(outcome(c->write(1, "nokey")) == "wrote 5");
-  CHECK(outcome(c->read(1, 100)) == "err:ENOENT");
-  CHECK(outcome(c->write(1, "k=v")) == "wrote 3");
-  CHECK(outcome(c->read(1, 100)) == "data:OK\n");
-  CHECK(outcome(c->write(1, "k")) == "wrote 1");
-  CHECK(outcome(c->read(1, 100)) == "data:v\n");
-}
 
 TEST_CASE("P2: a fresh session's read is EAGAIN; poll is POLLOUT in IDLE") {
   DaemonRunner d(kKvDevices);

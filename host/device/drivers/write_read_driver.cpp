@@ -2,7 +2,9 @@
 
 #include <cerrno>
 
+#include "patterns/completion.h"
 #include "patterns/write_read.h"
+#include "util/log.h"
 
 namespace bentos::device {
 
@@ -16,8 +18,18 @@ struct WriteReadSessionState : Session {
   WriteReadSessionState(uint64_t fh_, uint64_t link_id_, uint64_t max_request_bytes)
       : Session(fh_, link_id_), machine(max_request_bytes) {}
   patterns::WriteReadMachine machine;
-  void* state = nullptr;  // the plugin's per-session pointer
+  void* state = nullptr;              // the plugin's per-session pointer
+  const std::string* device = nullptr;  // the device's name (its spec outlives sessions), for logs
 };
+
+// driver.h promises a log line for a completion of the wrong kind; the
+// machine answers it EIO, this says why (the test harness reports it).
+void check_kind(const WriteReadSessionState& s, const Completion& c) {
+  if (c.kind == Completion::Kind::bytes || c.kind == Completion::Kind::error) return;
+  log::warn(s.device ? *s.device : std::string(),
+            std::string("plugin answered a request with ") + patterns::completion_kind_name(c.kind) +
+                "; a write-read request takes complete_bytes or complete_error (answered EIO)");
+}
 
 }  // namespace
 
@@ -26,6 +38,7 @@ WriteReadDriver::WriteReadDriver(const DriverContext& ctx)
 
 void WriteReadDriver::open(Link& link, const wire::Request& req, Responder r) {
   auto s = std::make_shared<WriteReadSessionState>(req.fh, link.id(), ctx_.spec.limits.max_request_bytes);
+  s->device = &ctx_.spec.name;
   const bentos_session_info info{sizeof(bentos_session_info), req.flags, req.fh, link.id(), nullptr};
   void* inst = ctx_.plugin_instance();
   auto start = ops_.session_start;
@@ -56,7 +69,10 @@ void WriteReadDriver::op(Link& link, const std::shared_ptr<Session>& base, wire:
   // the call's Deliver); the tracker outlives every `done` (the executor
   // drops results once the device closes it).
   auto s = std::static_pointer_cast<WriteReadSessionState>(base);
-  auto deliver = [s, r = std::move(r)](Completion&& c) { r.send(s->machine.complete(std::move(c))); };
+  auto deliver = [s, r = std::move(r)](Completion&& c) {
+    check_kind(*s, c);
+    r.send(s->machine.complete(std::move(c)));
+  };
   static_assert(plugin::CallTracker::Deliver::fits_inline<decltype(deliver)>(), "a P2 request must not allocate");
   bentos_call* call = ctx_.calls->start(link.id(), std::move(deliver));
   void* inst = ctx_.plugin_instance();
