@@ -206,6 +206,26 @@ std::vector<std::string> socket_files(bentos::daemon::Host& host, const std::str
   return out;
 }
 
+// --dev: says once that plugin trust is relaxed, and creates the socket
+// folder (./run unless --socket-dir) so a fresh project directory works.
+bool prepare_dev_run(const bentos::config::Options& options) {
+  bentos::log::warn("", "--dev: loading plugins without the ownership and permission checks "
+                        "(as --allow-insecure-plugins); never use --dev for a deployment");
+  if (options.check) return true;
+  std::vector<std::string> folders{options.socket_dir};
+  if (!options.control_socket.empty() && options.control_socket.front() == '/')
+    folders.push_back(std::filesystem::path(options.control_socket).parent_path().string());
+  for (const auto& folder : folders) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) {
+      bentos::log::error("", "--dev: cannot create the socket folder " + folder + ": " + ec.message());
+      return false;
+    }
+  }
+  return true;
+}
+
 void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
 
 int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices,
@@ -322,8 +342,15 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
                             std::to_string(host->devices().size()) + " device(s)" +
                             (skipped.empty() ? "" : "; skipped " + std::to_string(skipped.size()) + ": " + skipped_text));
-  // Every socket listens: tell systemd (Type=notify).
+  // Every socket listens: tell systemd (Type=notify), and a script that
+  // started a --dev host (flushed: stdout is a pipe there).
   notifier.ready(serving_status(*host, configured));
+  if (options.dev) {
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    std::printf("%s\n", bentos::config::ready_line(host->devices().size(), options.control_socket, cwd).c_str());
+    std::fflush(stdout);
+  }
   notifier.start_watchdog(&loop);
 
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -359,6 +386,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   bentos::log::set_level(options.log_level);
+  if (options.dev && !prepare_dev_run(options)) return 1;
   std::vector<ResolvedDevice> devices;
   bentos::config::HostSettings host_settings;
   const bool manifests_ok = resolve_devices(options, devices, host_settings);
