@@ -119,7 +119,9 @@ std::vector<OutputFile> fill(const Request& request) {
   const bool cpp = request.language == "cpp";
   const std::string source = request.name + (cpp ? ".cpp" : ".c");
   const auto names = [&](std::string_view text) {
-    std::string out = replace_all(text, "@NAME@", request.name);
+    // The empty list loses its blank too: "C_PLUGINS :=", not "C_PLUGINS := ".
+    std::string out = replace_all(text, cpp ? " @C_PLUGINS@" : " @CPP_PLUGINS@", "");
+    out = replace_all(out, "@NAME@", request.name);
     out = replace_all(out, "@SOURCE@", source);
     out = replace_all(out, "@PATTERN@", request.pattern);
     out = replace_all(out, "@CPP_PLUGINS@", cpp ? request.name : "");
