@@ -22,7 +22,8 @@ Writes a driver project that builds and passes its test as generated:
   Makefile             builds NAME.so with `pkg-config bentos-driver` (an
                        explicit plugin list); `make test` runs the test
   devices.json         the manifest: one device NAME
-  test-NAME.sh         starts `bentos-driver-host --dev`, sends file ops with
+  test-NAME.sh         runs the device under a development host (the dev
+                       mode of bentos-driver-host(8)), sends file ops with
                        `bentosctl run` and checks the answers
   README.md            what each file is
 
