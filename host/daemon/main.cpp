@@ -206,12 +206,10 @@ std::vector<std::string> socket_files(bentos::daemon::Host& host, const std::str
   return out;
 }
 
-// --dev: says once that plugin trust is relaxed, and creates the socket
-// folder (./run unless --socket-dir) so a fresh project directory works.
-bool prepare_dev_run(const bentos::config::Options& options) {
-  bentos::log::warn("", "--dev: loading plugins without the ownership and permission checks "
-                        "(as --allow-insecure-plugins); never use --dev for a deployment");
-  if (options.check) return true;
+// --dev, once the manifests loaded: creates the socket folders (./run
+// unless --socket-dir or --control-socket say otherwise) so a fresh project
+// folder works.
+bool create_dev_folders(const bentos::config::Options& options) {
   std::vector<std::string> folders{options.socket_dir};
   if (!options.control_socket.empty() && options.control_socket.front() == '/')
     folders.push_back(std::filesystem::path(options.control_socket).parent_path().string());
@@ -386,7 +384,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   bentos::log::set_level(options.log_level);
-  if (options.dev && !prepare_dev_run(options)) return 1;
+  if (options.dev) {
+    bentos::log::warn("", "--dev: loading plugins without the ownership and permission checks "
+                          "(as --allow-insecure-plugins); never use --dev for a deployment");
+  }
   std::vector<ResolvedDevice> devices;
   bentos::config::HostSettings host_settings;
   const bool manifests_ok = resolve_devices(options, devices, host_settings);
@@ -395,5 +396,6 @@ int main(int argc, char** argv) {
     bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
     return kExitConfig;
   }
+  if (options.dev && !create_dev_folders(options)) return 1;
   return serve(options, devices, host_settings);
 }
