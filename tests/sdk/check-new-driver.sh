@@ -6,6 +6,7 @@
 #    check-sdk-install.sh does) and its generated test passes against this
 #    build's bentos-driver-host --dev and bentosctl;
 #  - the generated test can fail: a driver changed after generation fails it;
+#  - --dev keeps everything under the project folder (--check --dump);
 #  - existing files are never overwritten, bad names and unknown patterns
 #    are refused;
 #  - the new author's path (SDK install + generate + build + test) is timed
@@ -26,7 +27,7 @@ finish() {
   [ "$failures" -eq 0 ]
   exit
 }
-for tool in meson pkg-config make c++ cc; do
+for tool in meson pkg-config make c++ cc python3; do
   command -v "$tool" >/dev/null || { fail "$tool not found (scripts/install-deps.sh installs the build tools)"; finish; }
 done
 for bin in "$2" "$3"; do [ -x "$bin" ] || { fail "$bin is not built"; finish; }; done
@@ -78,6 +79,23 @@ if [ -f "$work/my_p2_cpp/my_p2_cpp.cpp" ]; then
   out=$(make -C "$work/my_p2_cpp" test CXXFLAGS="-O0" 2>&1)
   if [ $? -ne 0 ] && grep -q "^test-my_p2_cpp: 0 passed, 1 failed$" <<<"$out"; then pass; else
     fail "the generated test passed a changed driver:"; echo "$out" | sed 's/^/  /'
+  fi
+fi
+
+# 3b. What --dev means to the daemon, in a generated project: everything
+# under the project folder, no system socket (even when run as root).
+if [ -d "$work/my_p1_cpp" ]; then
+  dump=$(cd "$work/my_p1_cpp" && "$BENTOS_DRIVER_HOST" --dev --check --dump 2>"$work/dump.log")
+  status=$?
+  expected="$work/my_p1_cpp/devices.json $work/my_p1_cpp/run $work/my_p1_cpp/run/control.sock True"
+  got=$(python3 -c 'import json, sys
+c = json.load(sys.stdin)["command_line"]
+print(" ".join(c["config"]), c["socket_dir"], c["control_socket"], c["allow_insecure_plugins"])' <<<"$dump" 2>&1)
+  if [ $status -eq 0 ] && [ "$got" = "$expected" ]; then pass; else
+    fail "bentos-driver-host --dev --check --dump (exit $status): '$got', expected '$expected'"; cat "$work/dump.log"
+  fi
+  if grep -q '^warn: --dev: loading plugins without the ownership and permission checks' "$work/dump.log"; then pass; else
+    fail "--dev did not warn that plugin checks are relaxed:"; cat "$work/dump.log"
   fi
 fi
 
