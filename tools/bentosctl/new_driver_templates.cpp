@@ -76,8 +76,9 @@ read 65536: EOF
 release: ok)TPL"},
     {"p3", "cpp",
      R"TPL(// @NAME@.cpp - an event-stream (P3) driver: every open file receives the
-// events emitted after it opened. Here a host timer emits a tick every
-// 100 ms while anyone listens. Replace the timer with your event source.
+// events emitted after it opened. Here a host timer emits a tick 100 ms
+// after the first listener opens, then every second while anyone listens
+// (the test reads the first one). Replace the timer with your event source.
 #include <bentos/driver.hpp>
 
 #include <string>
@@ -93,7 +94,7 @@ class Device {
 
   // The first listener opened / the last one left.
   void on_activate() {
-    ticks_ = bentos::timer(host_, 100, 100, [this] { host_.emit("tick " + std::to_string(++count_) + "\n"); });
+    ticks_ = bentos::timer(host_, 100, 1000, [this] { host_.emit("tick " + std::to_string(++count_) + "\n"); });
   }
   void on_deactivate() { ticks_.stop(); }
 
@@ -105,7 +106,7 @@ class Device {
 
 }  // namespace
 
-BENTOS_EVENT_STREAM_DRIVER(Device, "@NAME@", "0.1.0", "ticks every 100 ms");
+BENTOS_EVENT_STREAM_DRIVER(Device, "@NAME@", "0.1.0", "ticks every second while anyone listens");
 )TPL",
      R"TPL(open ro read release)TPL",
      R"TPL(open ro: opened
