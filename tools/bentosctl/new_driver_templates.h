@@ -1,6 +1,6 @@
 // The files `bentosctl new-driver` writes, as text with placeholders.
 //
-// Kept as C++ raw strings (new_driver_templates.cpp) rather than files
+// Kept as C++ raw strings (new_driver_templates*.cpp) rather than files
 // embedded by a build step: bentosctl stays one self-contained binary with
 // no generator in the build, and tests/sdk/check-new-driver.sh builds and
 // runs every template, so a template that stops compiling fails a test.
@@ -11,6 +11,7 @@
 // Plain data; no thread affinity.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 namespace bentos::ctl::templates {
@@ -24,6 +25,10 @@ struct DriverTemplate {
   std::string_view test_ops;
   std::string_view test_expected;
 };
+
+// The drivers: new_driver_templates_cpp.cpp and new_driver_templates_c.cpp.
+std::span<const DriverTemplate> cpp_templates();
+std::span<const DriverTemplate> c_templates();
 
 // Null when that pattern has no template in that language.
 const DriverTemplate* find_template(std::string_view pattern, std::string_view language);
