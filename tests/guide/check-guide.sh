@@ -52,7 +52,12 @@ ln -s "$(realpath "$4")" "$bindir/bentosctl"
 work=$(mktemp -d -p "$(realpath "$2")" guide.XXXXXX)
 chmod 755 "$work"
 cleanup() {
-  if [ -n "$host_pid" ]; then kill "$host_pid" 2>/dev/null; wait "$host_pid" 2>/dev/null; fi
+  if [ -n "$host_pid" ]; then
+    # The host, and whatever the block's shell started if it did not exec it.
+    pkill -TERM -P "$host_pid" 2>/dev/null
+    kill "$host_pid" 2>/dev/null
+    wait "$host_pid" 2>/dev/null
+  fi
   rm -rf "$work" "$bindir"
 }
 trap cleanup EXIT
@@ -108,7 +113,8 @@ while read -r n id kind arg; do
       fi
       outputs[$id]=$work/$id.out ;;
     start)
-      (cd "$cwd" && . "$work/env" && exec bash "$block") >"$work/$id.log" 2>&1 &
+      # bash -c runs a one-command block by exec: $host_pid is the host.
+      (cd "$cwd" && . "$work/env" && exec bash -c "$(cat "$block")") >"$work/$id.log" 2>&1 &
       host_pid=$!
       for _ in $(seq 100); do grep -q '^ready: ' "$work/$id.log" && break; sleep 0.1; done
       if grep -q '^ready: ' "$work/$id.log"; then pass; else
