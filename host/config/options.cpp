@@ -20,6 +20,9 @@ struct State {
   Options options;
   std::vector<std::string> configs;
   std::vector<std::string> plugin_dirs;
+  // What --dev must not override: an option the user gave wins.
+  bool socket_dir_given = false;
+  bool log_level_given = false;
 };
 
 // Applies an option's value; returns "" or what was wrong with it.
@@ -50,6 +53,7 @@ std::string apply_socket_dir(const std::string& value, State& state) {
   std::string text = dir.lexically_normal().string();
   while (text.size() > 1 && text.back() == '/') text.pop_back();
   state.options.socket_dir = text;
+  state.socket_dir_given = true;
   return "";
 }
 
@@ -72,6 +76,7 @@ std::string apply_control_socket(const std::string& value, State& state) {
 }
 
 std::string apply_log_level(const std::string& value, State& state) {
+  state.log_level_given = true;
   if (log::parse_level(value, state.options.log_level)) return "";
   return "option '--log-level': expected error, warn, info or debug, found '" + value + "'";
 }
@@ -88,6 +93,11 @@ std::string apply_dump(const std::string&, State& state) {
 
 std::string apply_allow_insecure_plugins(const std::string&, State& state) {
   state.options.allow_insecure_plugins = true;
+  return "";
+}
+
+std::string apply_dev(const std::string&, State& state) {
+  state.options.dev = true;
   return "";
 }
 
@@ -111,6 +121,7 @@ const OptionRule kOptions[] = {
     {"-t", "", apply_check},
     {"--dump", "", apply_dump},
     {"--allow-insecure-plugins", "", apply_allow_insecure_plugins},
+    {"--dev", "", apply_dev},
     {"--version", "", apply_version},
     {"--help", "", apply_help},
     {"-h", "", apply_help},
@@ -164,6 +175,32 @@ std::string parse_option(int argc, const char* const* argv, int& i, State& state
   return rule->apply(value, state);
 }
 
+// --dev: everything under the current directory, nothing of the system's.
+// The manifest is ./devices.json unless --config names one, plugins are
+// looked up in the current directory after any --plugin-dir; it is not a
+// skippable default (a development run with no devices is a mistake), and
+// /etc/bentos is never read: a developer's host must not pick up the
+// machine's installed devices. Nor does it serve the system control socket
+// (/run/bentos/driver-host.sock), even as root.
+std::string apply_dev_defaults(State& state) {
+  Options& options = state.options;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) return "option '--dev': cannot read the current directory: " + ec.message();
+  if (state.configs.empty()) state.configs.push_back((cwd / "devices.json").string());
+  // Plugins built next to the manifest are found without --plugin-dir.
+  state.plugin_dirs.push_back(cwd.string());
+  if (!state.socket_dir_given) options.socket_dir = (cwd / "run").string();
+  if (options.control_socket_is_default) {
+    options.control_socket = (cwd / "run" / "control.sock").string();
+    // Named, so a control socket that cannot be created is an error.
+    options.control_socket_is_default = false;
+  }
+  if (!state.log_level_given) options.log_level = log::Level::debug;
+  options.allow_insecure_plugins = true;
+  return "";
+}
+
 void apply_defaults(State& state, const std::string& sysconfdir, const std::string& packaged_plugin_dir) {
   const fs::path bentos_etc = fs::path(sysconfdir) / "bentos";
   Options& options = state.options;
@@ -190,6 +227,7 @@ ParseOutcome parse_unguarded(int argc, const char* const* argv, const std::strin
   if (outcome.error.empty() && state.options.dump && !state.options.check) {
     outcome.error = "option '--dump' goes with --check (or -t): bentos-driver-host --check --dump";
   }
+  if (outcome.error.empty() && state.options.dev) outcome.error = apply_dev_defaults(state);
   apply_defaults(state, sysconfdir, packaged_plugin_dir);
   outcome.options = std::move(state.options);
   return outcome;
@@ -206,6 +244,15 @@ ParseOutcome parse_command_line(int argc, const char* const* argv, const std::st
     outcome.error = std::string("internal error while reading the command line: ") + e.what();
     return outcome;
   }
+}
+
+std::string ready_line(size_t devices, const std::string& control_socket, const std::string& cwd) {
+  std::string line = "ready: " + std::to_string(devices) + " device(s)";
+  if (control_socket.empty()) return line + ", no control socket";
+  std::string shown = control_socket;
+  const fs::path relative = fs::path(control_socket).lexically_relative(cwd);
+  if (!cwd.empty() && !relative.empty() && *relative.begin() != "..") shown = "./" + relative.string();
+  return line + ", control " + shown;
 }
 
 std::string usage_text(const std::string& program, const std::string& sysconfdir,
@@ -237,6 +284,15 @@ std::string usage_text(const std::string& program, const std::string& sysconfdir
          "                         load plugin files even when they or their folders\n"
          "                         are writable by others or owned by another user\n"
          "                         (development only)\n"
+         "  --dev                  a development run from the current directory: the\n"
+         "                         manifest ./devices.json (unless --config), plugins\n"
+         "                         also looked up in the current directory, sockets\n"
+         "                         in ./run (created if missing), the control socket\n"
+         "                         ./run/control.sock (never the system one), log level\n"
+         "                         debug, --allow-insecure-plugins; prints\n"
+         "                         'ready: N device(s), control ./run/control.sock' on\n"
+         "                         standard output once every device listens; other\n"
+         "                         options given override these\n"
          "  -t, --check            check the manifests and load the plugins without\n"
          "                         serving; exit 0 when all is well, 78 (EX_CONFIG)\n"
          "                         otherwise\n"
@@ -258,6 +314,8 @@ std::string usage_text(const std::string& program, const std::string& sysconfdir
          "  " + program + " --config ./devices.json --plugin-dir ./build/plugins \\\n"
          "      --socket-dir /tmp/bentos --log-level debug\n"
          "      run a development manifest against freshly built plugins\n"
+         "  " + program + " --dev\n"
+         "      serve ./devices.json from the current directory, sockets in ./run\n"
          "  " + program + " --config " + etc + "/devices.d \\\n"
          "      --control-socket /run/bentos/control.sock\n"
          "      serve only the drop-in devices, with a control socket for bentosctl\n";

@@ -29,6 +29,12 @@ struct Options {
   // (plugin/trust.h); for development trees only.
   bool allow_insecure_plugins = false;
   log::Level log_level = log::Level::info;
+  // --dev: a development run from the current directory. parse_command_line
+  // has already applied what it means to the fields above (sockets in
+  // ./run, control socket ./run/control.sock, debug log, insecure plugins
+  // allowed, ./devices.json by default); the daemon still creates ./run,
+  // warns once and prints a readiness line on stdout (ready_line below).
+  bool dev = false;
   bool check = false;
   bool dump = false;  // with check: print the effective configuration (--dump)
   bool show_version = false;
@@ -51,6 +57,12 @@ struct ParseOutcome {
 ParseOutcome parse_command_line(int argc, const char* const* argv,
                                 const std::string& sysconfdir,
                                 const std::string& packaged_plugin_dir);
+
+// The readiness line --dev prints on stdout once every device listens:
+// "ready: 1 device(s), control ./run/control.sock". `control_socket` is
+// shown relative to `cwd` when it lies under it, so the line is the same
+// in every checkout (scripts and the guide match it).
+std::string ready_line(size_t devices, const std::string& control_socket, const std::string& cwd);
 
 // The --help text: every option with its default, and examples. The
 // defaults shown come from the same two values parse_command_line takes.

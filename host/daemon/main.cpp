@@ -206,6 +206,24 @@ std::vector<std::string> socket_files(bentos::daemon::Host& host, const std::str
   return out;
 }
 
+// --dev, once the manifests loaded: creates the socket folders (./run
+// unless --socket-dir or --control-socket say otherwise) so a fresh project
+// folder works.
+bool create_dev_folders(const bentos::config::Options& options) {
+  std::vector<std::string> folders{options.socket_dir};
+  if (!options.control_socket.empty() && options.control_socket.front() == '/')
+    folders.push_back(std::filesystem::path(options.control_socket).parent_path().string());
+  for (const auto& folder : folders) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) {
+      bentos::log::error("", "--dev: cannot create the socket folder " + folder + ": " + ec.message());
+      return false;
+    }
+  }
+  return true;
+}
+
 void on_signal(uv_signal_t* handle, int signum) { static_cast<Signals*>(handle->data)->on_signal(signum); }
 
 int serve(const bentos::config::Options& options, const std::vector<ResolvedDevice>& devices,
@@ -322,8 +340,15 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
                             std::to_string(host->devices().size()) + " device(s)" +
                             (skipped.empty() ? "" : "; skipped " + std::to_string(skipped.size()) + ": " + skipped_text));
-  // Every socket listens: tell systemd (Type=notify).
+  // Every socket listens: tell systemd (Type=notify), and a script that
+  // started a --dev host (flushed: stdout is a pipe there).
   notifier.ready(serving_status(*host, configured));
+  if (options.dev) {
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    std::printf("%s\n", bentos::config::ready_line(host->devices().size(), options.control_socket, cwd).c_str());
+    std::fflush(stdout);
+  }
   notifier.start_watchdog(&loop);
 
   uv_run(&loop, UV_RUN_DEFAULT);
@@ -359,6 +384,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   bentos::log::set_level(options.log_level);
+  if (options.dev) {
+    bentos::log::warn("", "--dev: loading plugins without the ownership and permission checks "
+                          "(as --allow-insecure-plugins); never use --dev for a deployment");
+  }
   std::vector<ResolvedDevice> devices;
   bentos::config::HostSettings host_settings;
   const bool manifests_ok = resolve_devices(options, devices, host_settings);
@@ -367,5 +396,6 @@ int main(int argc, char** argv) {
     bentos::log::error("", "not starting: fix the configuration above (check it with --check)");
     return kExitConfig;
   }
+  if (options.dev && !create_dev_folders(options)) return 1;
   return serve(options, devices, host_settings);
 }

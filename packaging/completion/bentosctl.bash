@@ -10,7 +10,7 @@
 # control.cpp, options.cpp); tests/completion/check-completion.sh checks
 # them against `bentosctl --help`.
 
-_bentosctl_commands="cat send open read write flush fsync ioctl poll release run list status stats metrics reload host help"
+_bentosctl_commands="cat send open read write flush fsync ioctl poll release run list status stats metrics reload host new-driver help"
 _bentosctl_control_commands="list status stats metrics reload"
 _bentosctl_run_ops="open write write-hex write-file write-stdin read read-all flush fsync fdatasync ioctl poll release sleep"
 _bentosctl_open_flags="ro wo rw nonblock append creat trunc excl cloexec sync dsync noctty nofollow directory async noatime direct path"
@@ -121,6 +121,7 @@ _bentosctl_devices() {
 _bentosctl_takes_value() {
   case $1 in
     --control-socket | --timeout | --fh | --size | --out-size | --flags | --file | --hex) return 0 ;;
+    --pattern | --lang | --dir) return 0 ;;  # new-driver
   esac
   return 1
 }
@@ -130,7 +131,9 @@ _bentosctl_option_value() {
   case $1 in
     --control-socket) _bentosctl_sockets ;;
     --flags) _bentosctl_joined "$_bentosctl_open_flags" ;;
-    --file) _bentosctl_files ;;
+    --file | --dir) _bentosctl_files ;;
+    --pattern) _bentosctl_reply p1 p2 p3 p4 raw ;;
+    --lang) _bentosctl_reply cpp c ;;
     *) COMPREPLY=() ;;  # numbers, hex
   esac
 }
@@ -141,6 +144,7 @@ _bentosctl_options_of() {
     run) echo "--fh --timeout --out-size --json --help" ;;
     list | status | stats | metrics | reload) echo "--control-socket --json --timeout --help" ;;
     host) echo "--json --timeout --help" ;;  # the socket is its first word
+    new-driver) echo "--pattern --lang --dir --help" ;;
     read) echo "--flags --fh --timeout --json --verbose --all --help" ;;
     write) echo "--flags --fh --timeout --json --verbose --file --hex --help" ;;
     fsync) echo "--flags --fh --timeout --json --verbose --datasync --help" ;;
@@ -280,7 +284,7 @@ _bentosctl() {
   done
   case $sub in
     list | stats) ((${#positional[@]} == 0)) && _bentosctl_devices "$control_socket" ;;
-    status | metrics | reload) ;;
+    status | metrics | reload | new-driver) ;;  # new-driver: NAME is the author's
     run) ((${#positional[@]} == 0)) && _bentosctl_sockets ;;
     open | poll)
       if ((${#positional[@]} == 0)); then _bentosctl_sockets

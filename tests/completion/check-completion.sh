@@ -84,8 +84,8 @@ expect_has() {
 
 echo "== bash: commands and ops, against bentosctl's own help =="
 ctl_help=$("$ctl" --help)
-help_commands=$(sed -n '/^Device commands:/,/^[A-Za-z`]/p; /^Host commands/,/^$/p' <<<"$ctl_help" |
-  grep -oE '^  [a-z]+( |$)' | tr -d ' ')
+help_commands=$(sed -n '/^Device commands:/,/^[A-Za-z`]/p; /^Host commands/,/^$/p; /^Driver authors:/,/^$/p' <<<"$ctl_help" |
+  grep -oE '^  [a-z][a-z-]*( |$)' | tr -d ' ')
 [ "$(wc -w <<<"$help_commands")" -ge 15 ] && pass || fail "found only '$help_commands' in bentosctl --help"
 # `help` is a command too, though the help text does not list itself.
 expect "first word" "bentosctl " $help_commands help

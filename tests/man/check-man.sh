@@ -105,8 +105,8 @@ expect_all bentos-driver-host.8 heading "bentos-driver-host --help" 10 < <("$dae
 echo "== bentosctl --help -> bentosctl.1 =="
 ctl_help=$("$ctl" --help)
 # Command lines of the "Device commands:" and "Host commands" lists.
-commands=$(sed -n '/^Device commands:/,/^[A-Za-z`]/p; /^Host commands/,/^$/p' <<<"$ctl_help" |
-  grep -oE '^  [a-z]+( |$)' | tr -d ' ' | sort -u)
+commands=$(sed -n '/^Device commands:/,/^[A-Za-z`]/p; /^Host commands/,/^$/p; /^Driver authors:/,/^$/p' <<<"$ctl_help" |
+  grep -oE '^  [a-z][a-z-]*( |$)' | tr -d ' ' | sort -u)
 expect_all bentosctl.1 heading "bentosctl --help" 15 <<<"$commands"
 expect_all bentosctl.1 word "bentosctl --help (usage line)" 2 < <(head -n1 <<<"$ctl_help" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
 # Every long option any command's help names.

@@ -168,7 +168,7 @@ TEST_CASE("usage text lists every option, its default, and examples") {
   const std::string text = bentos::config::usage_text("bentos-driver-host", "/etc", "/usr/lib/bentos/drivers");
   for (const char* needle :
        {"Usage: bentos-driver-host [OPTION]...", "--config PATH", "--plugin-dir DIR", "--socket-dir DIR",
-        "--control-socket PATH", "--log-level LEVEL", "--check", "--allow-insecure-plugins", "--version", "-h, --help",
+        "--control-socket PATH", "--log-level LEVEL", "--check", "--allow-insecure-plugins", "--dev", "--version", "-h, --help",
         "/etc/bentos/devices.json", "/etc/bentos/devices.d", "/etc/bentos/drivers.d", "/usr/lib/bentos/drivers",
         "/run/bentos/drivers", "default: info", "/run/bentos/driver-host.sock", "Examples:", "bentos-driver-host --check\n",
         "--config=PATH", "status 2"}) {
@@ -183,4 +183,36 @@ TEST_CASE("usage text lists every option, its default, and examples") {
   }
   // The one-argument form still works, with placeholder defaults.
   CHECK(bentos::config::usage_text("x").find("<libdir>/bentos/drivers") != std::string::npos);
+}
+
+TEST_CASE("--dev: everything under the current directory, nothing of the system's") {
+  const std::string cwd = std::filesystem::current_path().string();
+  const Options o = parse_ok({"--dev"});
+  CHECK(o.dev);
+  CHECK(o.config_paths == Paths{cwd + "/devices.json"});
+  CHECK_FALSE(o.config_is_default);  // a missing ./devices.json is an error
+  CHECK(o.socket_dir == cwd + "/run");
+  CHECK(o.control_socket == cwd + "/run/control.sock");
+  CHECK_FALSE(o.control_socket_is_default);
+  CHECK(o.log_level == Level::debug);
+  CHECK(o.allow_insecure_plugins);
+  CHECK(o.plugin_dirs == Paths{cwd, "/etc/bentos/drivers.d", "/usr/lib/bentos/drivers"});
+  for (const auto& path : o.config_paths) CHECK(path.find("/etc/") == std::string::npos);
+
+  SUBCASE("options given win over what --dev implies") {
+    const Options given = parse_ok({"--log-level", "warn", "--dev", "--config", "/x/m.json", "--socket-dir", "/s",
+                                    "--control-socket", "none", "--plugin-dir", "/p"});
+    CHECK(given.log_level == Level::warn);
+    CHECK(given.config_paths == Paths{"/x/m.json"});
+    CHECK(given.socket_dir == "/s");
+    CHECK(given.control_socket.empty());
+    CHECK(given.plugin_dirs == Paths{"/p", cwd, "/etc/bentos/drivers.d", "/usr/lib/bentos/drivers"});
+  }
+}
+
+TEST_CASE("ready_line: the control socket shown relative to the current directory") {
+  using bentos::config::ready_line;
+  CHECK(ready_line(1, "/home/u/p/run/control.sock", "/home/u/p") == "ready: 1 device(s), control ./run/control.sock");
+  CHECK(ready_line(3, "/tmp/c.sock", "/home/u/p") == "ready: 3 device(s), control /tmp/c.sock");
+  CHECK(ready_line(0, "", "/home/u/p") == "ready: 0 device(s), no control socket");
 }

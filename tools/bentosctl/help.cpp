@@ -36,6 +36,11 @@ Host commands (--control-socket PATH, default $BENTOS_CONTROL_SOCKET or
   reload                      re-read the manifests (exit 1 if they have errors)
   host CONTROL_SOCKET [CMD]   the older spelling of CMD --control-socket CONTROL_SOCKET
 
+Driver authors:
+  new-driver NAME --pattern P write a driver project (source, Makefile, manifest,
+                              test) that builds and passes as generated;
+                              P is p1, p2, p3, p4 or raw; --lang cpp|c
+
 open ... release each open a handle (--flags, default rw), do their op, release
 it and print the op's answer; `run` chains ops on one handle.
 

@@ -15,6 +15,7 @@
 #include "control.h"
 #include "help.h"
 #include "interrupt.h"
+#include "new_driver.h"
 #include "session.h"
 
 int main(int argc, char** argv) {
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
         std::cout << usage;
         return kExitOk;
       }
+      if (rest[0] == "new-driver") {
+        std::cout << kNewDriverUsage;
+        return kExitOk;
+      }
       if (const char* usage = control_usage(rest[0])) {
         std::cout << usage;
         return kExitOk;
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (cmd == "host") return host_command(rest);
+  if (cmd == "new-driver") return new_driver_command(rest);
   if (is_control_command(cmd)) return control_command(cmd, rest);
   // The device commands stop cleanly on Ctrl-C.
   interrupt::install();
