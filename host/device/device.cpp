@@ -101,6 +101,13 @@ std::unique_ptr<plugin::PluginInstance> Device::stop_serving() {
     link->close();
     links_.erase(link->id());
   }
+  // Answers the plugin gave that still wait in the inbox (an open completed
+  // just before a SIGTERM handled in the same loop turn) reach their
+  // drivers now, while those can still act on them: an open that succeeded
+  // for a connection already closed gets its release, as driver.h
+  // promises, instead of being dropped with its state leaked. (A no-op
+  // when this runs inside a drain, as a reload's steps do.)
+  host_.inbox()->run_pending();
   // Workers finish their callbacks before anything they use goes away.
   if (executor_) executor_->close();
   if (calls_) calls_->close();
