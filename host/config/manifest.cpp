@@ -232,7 +232,10 @@ constexpr HostKey kLifecycleTimeoutKey{"lifecycle_timeout_ms", 100, 600000};
 struct HostValues {
   std::optional<uint64_t> max_connections;
   std::optional<uint64_t> lifecycle_timeout_ms;
+  std::optional<IsolationMode> isolation;
 };
+
+constexpr std::string_view kIsolationKey = "isolation";
 
 // The optional "host" object: host-wide settings.
 HostValues check_host_settings(const Json& doc, const std::string& file, std::vector<std::string>& errors) {
@@ -246,12 +249,21 @@ HostValues check_host_settings(const Json& doc, const std::string& file, std::ve
   }
   for (const auto& [key, value] : host->items()) {
     if (detail::is_comment_key(key)) continue;
+    if (key == kIsolationKey) {
+      if (value == "in-process" || value == "process") {
+        out.isolation = value == "process" ? IsolationMode::process : IsolationMode::in_process;
+      } else {
+        errors.push_back(file + ": key 'host.isolation': expected \"in-process\" or \"process\", found " +
+                         detail::describe(value));
+      }
+      continue;
+    }
     const HostKey* known = key == kMaxConnectionsKey.key       ? &kMaxConnectionsKey
                            : key == kLifecycleTimeoutKey.key ? &kLifecycleTimeoutKey
                                                              : nullptr;
     if (!known) {
       errors.push_back(file + ": key 'host." + key + "': " +
-                       detail::unknown_key_message(key, {kMaxConnectionsKey.key, kLifecycleTimeoutKey.key}));
+                       detail::unknown_key_message(key, {kMaxConnectionsKey.key, kLifecycleTimeoutKey.key, kIsolationKey}));
       continue;
     }
     if (!value.is_number_integer() || value.get<int64_t>() < static_cast<int64_t>(known->min) ||
@@ -330,10 +342,57 @@ void merge(CheckedFile&& checked, DeviceRegistry& registry, LoadResult& result) 
                    host.max_connections_file, result.errors);
   merge_host_value(checked.host.lifecycle_timeout_ms, kLifecycleTimeoutKey.key, checked.file,
                    host.lifecycle_timeout_ms, host.lifecycle_timeout_ms_file, result.errors);
+  if (checked.host.isolation) {
+    if (!host.isolation_file.empty() && host.isolation != *checked.host.isolation) {
+      result.errors.push_back(checked.file + ": key 'host.isolation': \"" + isolation_name(*checked.host.isolation) +
+                              "\" contradicts \"" + isolation_name(host.isolation) + "\" set in " + host.isolation_file);
+    } else {
+      host.isolation = *checked.host.isolation;
+      host.isolation_file = checked.file;
+    }
+  }
   for (detail::CheckedDevice& device : checked.devices) {
     if (device.spec.name.empty()) continue;  // nothing to clash with
     if (registry.add(device.spec, result.errors) && device.valid) result.devices.push_back(std::move(device.spec));
   }
+}
+
+// Once every file is read: devices that do not say take the host-wide
+// isolation, and the keys only a child process can use are refused on
+// devices that stay in the host's process.
+void resolve_isolation(LoadResult& result) {
+  for (DeviceSpec& d : result.devices) {
+    if (d.isolation.mode == IsolationMode::unset) d.isolation.mode = result.host.isolation;
+    const std::string where = d.source_file + ": device '" + d.name + "': ";
+    if (d.isolation.mode == IsolationMode::process) {
+      if (d.socket.rfind("unix://", 0) != 0)
+        result.errors.push_back(where + "key 'socket': an isolated device (\"isolation\": \"process\") needs a unix:// "
+                                        "socket, found " + d.socket);
+      continue;
+    }
+    if (!d.isolation.has_process_only_keys()) continue;
+    std::string keys;
+    const auto name_key = [&keys](bool given, const char* key) {
+      if (given) keys += std::string(keys.empty() ? "" : ", ") + "'" + key + "'";
+    };
+    name_key(d.isolation.watchdog_ms.has_value(), "watchdog_ms");
+    name_key(!d.isolation.user.empty(), "user");
+    name_key(!d.isolation.group.empty(), "group");
+    name_key(d.isolation.memory_bytes != 0, "limits.memory_bytes");
+    name_key(d.isolation.open_files != 0, "limits.open_files");
+    name_key(d.isolation.cpu_seconds != 0, "limits.cpu_seconds");
+    result.errors.push_back(where + "key " + keys + ": applies only to a device in its own process; add "
+                                    "\"isolation\": \"process\" (or set it for every device under \"host\")");
+  }
+  // A device with errors is not started: keep the list to the valid ones.
+  std::vector<DeviceSpec> valid;
+  for (DeviceSpec& d : result.devices) {
+    const std::string where = d.source_file + ": device '" + d.name + "': ";
+    bool failed = false;
+    for (const std::string& e : result.errors) failed = failed || e.rfind(where, 0) == 0;
+    if (!failed) valid.push_back(std::move(d));
+  }
+  result.devices = std::move(valid);
 }
 
 LoadResult parse_manifest_unguarded(const std::string& text, const std::string& file,
@@ -341,6 +400,7 @@ LoadResult parse_manifest_unguarded(const std::string& text, const std::string& 
   LoadResult result;
   DeviceRegistry registry;
   merge(check_manifest(text, file, socket_dir), registry, result);
+  resolve_isolation(result);
   return result;
 }
 
@@ -444,6 +504,7 @@ LoadResult load_manifests_unguarded(const std::vector<std::string>& paths, const
     if (!first_time_seen(file, seen, result.errors) || !read_file(file, text, result.errors)) continue;
     merge(check_manifest(text, file, socket_dir), registry, result);
   }
+  resolve_isolation(result);
   return result;
 }
 
@@ -518,6 +579,15 @@ std::optional<std::string> find_plugin(const std::string& plugin, const std::str
     error = "plugin '" + plugin + "': internal error while looking for it: " + e.what();
     return std::nullopt;
   }
+}
+
+const char* isolation_name(IsolationMode mode) {
+  switch (mode) {
+    case IsolationMode::process: return "process";
+    case IsolationMode::in_process: return "in-process";
+    case IsolationMode::unset: break;
+  }
+  return "unset";
 }
 
 }  // namespace bentos::config

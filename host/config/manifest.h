@@ -25,6 +25,34 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+// Where a device's plugin runs: in the host's own process, or in a child
+// process of its own that the host supervises (docs/operations.md,
+// "Fault isolation"). `unset` only between parsing and the end of
+// load_manifests, which applies the host-wide default.
+enum class IsolationMode { unset, in_process, process };
+
+// The child process of an isolated device: who it runs as, what it may
+// use, how long its loop may stay silent. Zero limits mean "inherited".
+struct Isolation {
+  IsolationMode mode = IsolationMode::unset;
+  std::optional<uint64_t> watchdog_ms;  // default kDefaultWatchdogMs
+  std::string user;                     // a name or a numeric uid; "" = the host's
+  std::string group;                    // a name or a numeric gid; "" = the user's
+  uint64_t memory_bytes = 0;            // RLIMIT_AS
+  uint64_t open_files = 0;              // RLIMIT_NOFILE
+  uint64_t cpu_seconds = 0;             // RLIMIT_CPU
+
+  static constexpr uint64_t kDefaultWatchdogMs = 10000;
+  uint64_t watchdog() const { return watchdog_ms.value_or(kDefaultWatchdogMs); }
+  // True when a key that only an isolated device can use was given.
+  bool has_process_only_keys() const {
+    return watchdog_ms || !user.empty() || !group.empty() || memory_bytes || open_files || cpu_seconds;
+  }
+  bool operator==(const Isolation&) const = default;
+};
+
+const char* isolation_name(IsolationMode mode);
+
 // What an empty read does where a pattern lets the device choose.
 enum class ReadWhenEmpty { pattern_default, eof, block };
 
@@ -50,6 +78,7 @@ struct DeviceSpec {
   // threading hint BENTOS_THREADING_WORKER also selects workers.
   uint32_t threads = 0;
   std::string executor = "loop";
+  Isolation isolation;
   std::string source_file;  // the manifest that defined it
 
   // A reload keeps a running device only when nothing about it changed.
@@ -66,6 +95,9 @@ struct HostSettings {
   // ("lifecycle_timeout_ms", 100 to 600000).
   uint64_t lifecycle_timeout_ms = 10000;
   std::string lifecycle_timeout_ms_file;  // the manifest that set it, if any
+  // The isolation of devices whose entry does not say ("isolation").
+  IsolationMode isolation = IsolationMode::in_process;
+  std::string isolation_file;  // the manifest that set it, if any
 };
 
 struct LoadResult {

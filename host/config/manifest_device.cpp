@@ -273,14 +273,44 @@ void parse_executor(const Json& v, DeviceSpec& d, DeviceErrors& e) {
   if (choice) d.executor = *choice == 0 ? "loop" : "worker";
 }
 
+// ---- isolation ---------------------------------------------------------------
+
+void parse_isolation(const Json& v, DeviceSpec& d, DeviceErrors& e) {
+  const auto choice = read_choice("isolation", v, {"in-process", "process"}, e);
+  if (choice) d.isolation.mode = *choice == 0 ? IsolationMode::in_process : IsolationMode::process;
+}
+
+// Under 100 ms a busy machine would kill healthy children; over an hour is
+// no watchdog.
+void parse_watchdog_ms(const Json& v, DeviceSpec& d, DeviceErrors& e) {
+  uint64_t n = 0;
+  if (read_integer("watchdog_ms", v, Range{100, 3600000, "one hour"}, e, n)) d.isolation.watchdog_ms = n;
+}
+
+// A user or group name, or a numeric id written as a number or a string;
+// whether it exists is checked when the device starts (the host may run
+// where the name is defined later, e.g. by sysusers).
+void parse_identity(std::string_view key, const Json& v, std::string& out, DeviceErrors& e) {
+  if (v.is_number_integer()) {
+    uint64_t id = 0;
+    if (read_integer(key, v, Range{0, kMaxId}, e, id)) out = std::to_string(id);
+    return;
+  }
+  read_text(key, v, "a name (a non-empty string) or a numeric id", false, e, out);
+}
+
+void parse_user(const Json& v, DeviceSpec& d, DeviceErrors& e) { parse_identity("user", v, d.isolation.user, e); }
+void parse_group(const Json& v, DeviceSpec& d, DeviceErrors& e) { parse_identity("group", v, d.isolation.group, e); }
+
 // ---- limits ----------------------------------------------------------------
 
 // Bounds keep a typo ("max_frame_bytes": 16) from making a device unusable
 // and a stray digit from letting one connection take all memory.
 struct LimitRule {
   std::string_view key;
-  uint64_t Limits::*field;
+  uint64_t Limits::*field;  // nullptr: an isolated device's process limit, below
   Range range;
+  uint64_t Isolation::*process_field = nullptr;
 };
 
 const LimitRule kLimitRules[] = {
@@ -290,6 +320,12 @@ const LimitRule kLimitRules[] = {
     {"max_events", &Limits::max_events, {1, 1u << 20, ""}},
     {"max_sessions", &Limits::max_sessions, {1, 1u << 24, ""}},
     {"request_timeout_ms", &Limits::request_timeout_ms, {0, 86400000, "one day"}},
+    // The child process of an isolated device (setrlimit): under 16 MiB of
+    // address space the dynamic loader itself fails; 16 open files cover
+    // the host's own descriptors.
+    {"memory_bytes", nullptr, {16ull << 20, 1ull << 40, "1 TiB"}, &Isolation::memory_bytes},
+    {"open_files", nullptr, {16, 1u << 20, ""}, &Isolation::open_files},
+    {"cpu_seconds", nullptr, {1, 1u << 30, ""}, &Isolation::cpu_seconds},
 };
 
 void parse_limits(const Json& v, DeviceSpec& d, DeviceErrors& e) {
@@ -310,7 +346,9 @@ void parse_limits(const Json& v, DeviceSpec& d, DeviceErrors& e) {
       continue;
     }
     uint64_t n = 0;
-    if (read_integer(path, value, rule->range, e, n)) d.limits.*(rule->field) = n;
+    if (!read_integer(path, value, rule->range, e, n)) continue;
+    if (rule->field) d.limits.*(rule->field) = n;
+    else d.isolation.*(rule->process_field) = n;
   }
 }
 
@@ -337,6 +375,10 @@ const KeyRule kDeviceKeys[] = {
     {"limits", parse_limits},
     {"threads", parse_threads},
     {"executor", parse_executor},
+    {"isolation", parse_isolation},
+    {"watchdog_ms", parse_watchdog_ms},
+    {"user", parse_user},
+    {"group", parse_group},
 };
 
 const KeyRule* find_rule(std::string_view key) {

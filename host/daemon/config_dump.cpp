@@ -42,6 +42,12 @@ Json device_json(const Host::DeviceConfig& d, const patterns::Pattern* pattern) 
   if (const char* empty = read_when_empty(s.read_when_empty, pattern)) out["read_when_empty"] = empty;
   out["threads"] = s.threads;
   out["executor"] = s.executor;
+  out["isolation"] = config::isolation_name(s.isolation.mode);
+  if (s.isolation.mode == config::IsolationMode::process) {
+    out["watchdog_ms"] = s.isolation.watchdog();
+    if (!s.isolation.user.empty()) out["user"] = s.isolation.user;
+    if (!s.isolation.group.empty()) out["group"] = s.isolation.group;
+  }
   out["limits"] = Json{
       {"max_frame_bytes", s.limits.max_frame_bytes},
       {"max_request_bytes", s.limits.max_request_bytes},
@@ -50,6 +56,9 @@ Json device_json(const Host::DeviceConfig& d, const patterns::Pattern* pattern) 
       {"max_sessions", s.limits.max_sessions},
       {"request_timeout_ms", s.limits.request_timeout_ms},
   };
+  if (s.isolation.memory_bytes) out["limits"]["memory_bytes"] = s.isolation.memory_bytes;
+  if (s.isolation.open_files) out["limits"]["open_files"] = s.isolation.open_files;
+  if (s.isolation.cpu_seconds) out["limits"]["cpu_seconds"] = s.isolation.cpu_seconds;
   out["config"] = Json::parse(s.config_json, nullptr, false);
   out["from"] = s.source_file;
   return out;

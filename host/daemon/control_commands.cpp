@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -123,6 +124,7 @@ Json describe(const Device& d) {
       {"plugin", d.library().path()},
       {"socket", d.endpoint_uri()},
       {"device_path", device_path(d)},
+      {"isolation", "in-process"},
   };
 }
 
@@ -150,6 +152,7 @@ Json stats_of(const Device& d) {
   }
   return Json{
       {"name", d.name()},
+      {"isolation", "in-process"},
       {"connections", d.connection_count()},
       {"sessions", d.session_count()},
       {"connections_accepted", s.connections_accepted},
@@ -244,6 +247,111 @@ std::string answer_line(Json out, const std::optional<nlohmann::json>& id) {
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+// list, stats and status: what this process serves plus what each isolated
+// device's child says (asked over its channel, in the same protocol). The
+// answer waits for every child; one that is down or dies meanwhile is
+// described from what the parent knows.
+struct Gathering {
+  std::string command;
+  std::optional<std::string> device;
+  std::optional<nlohmann::json> id;
+  ControlCommands::Reply reply;
+  Json devices = Json::array();  // list, stats: in the host's order
+  std::vector<Json> children;    // status: the isolated devices' rows
+  size_t connections = 0, sessions = 0;
+  Json status;
+  size_t waiting = 1;  // one per child asked, plus one until all are asked
+
+  void done_one() {
+    if (--waiting > 0) return;
+    Json out;
+    if (command == "status") {
+      out = std::move(status);
+      out["connections"] = connections;
+      out["sessions"] = sessions;
+      out["isolated"] = children;
+    } else if (device && devices.empty()) {
+      out = failure("no device '" + excerpt(*device) + "'");
+    } else {
+      out = Json{{"ok", true}, {"devices", std::move(devices)}};
+    }
+    reply(answer_line(std::move(out), id));
+  }
+};
+
+// What the parent knows of an isolated device, added to every row of it.
+Json isolation_fields(const isolation::IsolatedDevice& d) {
+  Json out{{"isolation", "process"}, {"state", d.state()}, {"restarts", d.restarts()}};
+  out["pid"] = d.pid() > 0 ? Json(d.pid()) : Json(nullptr);
+  out["last_exit"] = d.last_exit().empty() ? Json(nullptr) : Json(d.last_exit());
+  return out;
+}
+
+void gather_answer(Host& host, const std::string& command, const std::optional<std::string>& device,
+                   const std::optional<nlohmann::json>& id, std::chrono::steady_clock::time_point started,
+                   ControlCommands::Reply reply) {
+  auto g = std::make_shared<Gathering>();
+  g->command = command;
+  g->device = device;
+  g->id = id;
+  g->reply = std::move(reply);
+  const auto devices = host.devices();
+  for (Device* d : devices) {
+    g->connections += d->connection_count();
+    g->sessions += d->session_count();
+    if (command == "status" || (device && d->name() != *device)) continue;
+    g->devices.push_back(command == "list" ? describe(*d) : stats_of(*d));
+  }
+  if (command == "status") {
+    const auto uptime = std::chrono::steady_clock::now() - started;
+    g->status = Json{{"ok", true},
+                     {"version", BENTOS_VERSION},
+                     {"pid", ::getpid()},
+                     {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+                     {"devices", host.device_count()},
+                     {"connections", 0},
+                     {"sessions", 0},
+                     {"max_connections", host.context().max_connections()}};
+  }
+  for (isolation::IsolatedDevice* d : host.isolated_devices()) {
+    if (command != "status" && device && d->name() != *device) continue;
+    // Taken now: the device may be gone (a reload) when the child answers.
+    Json known = isolation_fields(*d);
+    known["name"] = d->name();
+    Json fallback{{"name", d->name()},
+                  {"pattern", nullptr},
+                  {"plugin", d->plugin_path()},
+                  {"socket", d->spec().socket},
+                  {"device_path", d->spec().device_path.empty() ? "/dev/bentos/" + d->name() : d->spec().device_path}};
+    const size_t slot = g->devices.size();
+    if (command != "status") g->devices.push_back(nullptr);
+    ++g->waiting;
+    const std::string ask = Json{{"command", command == "status" ? "stats" : command}}.dump();
+    d->ask(ask, [g, slot, known, fallback](const std::string* line) {
+      Json row = fallback;
+      Json answer = line ? Json::parse(*line, nullptr, false) : Json();
+      const bool answered = answer.is_object() && answer.value("ok", false) && answer.contains("devices") &&
+                            answer["devices"].is_array() && answer["devices"].size() == 1;
+      if (answered) row = answer["devices"][0];
+      for (const auto& [key, value] : known.items()) row[key] = value;
+      if (g->command == "status") {
+        if (answered) {
+          g->connections += row.value("connections", size_t{0});
+          g->sessions += row.value("sessions", size_t{0});
+        }
+        Json brief;
+        for (const char* key : {"name", "state", "pid", "restarts", "last_exit", "connections", "sessions"})
+          if (row.contains(key)) brief[key] = row[key];
+        g->children.push_back(std::move(brief));
+      } else {
+        g->devices[slot] = std::move(row);
+      }
+      g->done_one();
+    });
+  }
+  g->done_one();
+}
+
 }  // namespace
 
 void ControlCommands::answer(const std::string& line, Reply reply) {
@@ -254,33 +362,9 @@ void ControlCommands::answer(const std::string& line, Reply reply) {
     out = failure(error);
   } else if (req.device && req.command != "list" && req.command != "stats") {
     out = failure("'device' applies to list and stats only");
-  } else if (req.command == "list" || req.command == "stats") {
-    Json devices = Json::array();
-    for (Device* d : host_.devices()) {
-      if (req.device && d->name() != *req.device) continue;
-      devices.push_back(req.command == "list" ? describe(*d) : stats_of(*d));
-    }
-    if (req.device && devices.empty()) {
-      out = failure("no device '" + excerpt(*req.device) + "'");
-    } else {
-      out = Json{{"ok", true}, {"devices", std::move(devices)}};
-    }
-  } else if (req.command == "status") {
-    size_t connections = 0, sessions = 0;
-    const auto devices = host_.devices();
-    for (Device* d : devices) {
-      connections += d->connection_count();
-      sessions += d->session_count();
-    }
-    const auto uptime = std::chrono::steady_clock::now() - started_;
-    out = Json{{"ok", true},
-               {"version", BENTOS_VERSION},
-               {"pid", ::getpid()},
-               {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
-               {"devices", devices.size()},
-               {"connections", connections},
-               {"sessions", sessions},
-               {"max_connections", host_.context().max_connections()}};
+  } else if (req.command == "list" || req.command == "stats" || req.command == "status") {
+    gather_answer(host_, req.command, req.device, req.id, started_, std::move(reply));
+    return;
   } else if (req.command == "metrics") {
     out = metrics_answer(host_, std::chrono::steady_clock::now() - started_);
   } else if (req.command == "reload") {

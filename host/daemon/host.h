@@ -21,6 +21,7 @@
 #include "config/manifest.h"
 #include "plugin/library.h"
 #include "device/device.h"
+#include "isolation/isolated_device.h"
 #include "loop/host_context.h"
 
 namespace bentos::daemon {
@@ -34,6 +35,9 @@ class Host {
     // Load plugin files that fail the ownership and permission checks of
     // plugin/trust.h (--allow-insecure-plugins; development trees only).
     bool allow_insecure_plugins = false;
+    // How isolated devices' children are started (isolation/); the
+    // executable is empty in hosts that never isolate (tests, the harness).
+    isolation::ChildLaunch child_launch;
   };
 
   Host(uv_loop_t* loop, Settings settings);
@@ -46,6 +50,9 @@ class Host {
   // the device; with
   // `listen` false the plugin instance is created but no socket opened
   // (--check). On failure `error` names the device and the cause.
+  // An isolated device ("isolation": "process") gets its socket and a
+  // supervised child instead; this process never loads its plugin (with
+  // `listen` false it is refused: check it with isolation::check_in_child).
   bool add_device(const config::DeviceSpec& spec, const std::string& plugin_path, bool listen, std::string& error);
 
   // Stops every device (closing connections, ending sessions, destroying
@@ -79,7 +86,11 @@ class Host {
   bool reload(const std::vector<DeviceConfig>& wanted, std::chrono::milliseconds bound, ReloadDone done);
   bool reloading() const { return reload_ != nullptr; }
 
+  // The devices served in this process, and the isolated ones (each in a
+  // child process of its own); a device is in exactly one of the two.
   std::vector<device::Device*> devices();
+  std::vector<isolation::IsolatedDevice*> isolated_devices();
+  size_t device_count() const { return devices_.size() + isolated_.size(); }
   loop::HostContext& context() { return context_; }
 
   // Which device stop() is stopping right now ("" when none). Shared, and
@@ -107,6 +118,16 @@ class Host {
   bool allow_insecure_plugins_;
   std::map<std::string, std::shared_ptr<plugin::PluginLibrary>> libraries_;  // by path
   std::vector<std::unique_ptr<device::Device>> devices_;
+  std::vector<std::unique_ptr<isolation::IsolatedDevice>> isolated_;
+  isolation::ChildLaunch child_launch_;
+  bool add_isolated(const config::DeviceSpec& spec, const std::string& plugin_path, int socket_fd, std::string& error);
+  // Stops the isolated devices named in `names` together (SIGTERM to every
+  // child, then a bounded wait), keeping their sockets in `sockets` when
+  // given (a reload's restarted devices serve them on).
+  void stop_isolated(const std::vector<std::string>& names, std::map<std::string, int>* sockets);
+  // The isolated part of a reload, done at once: returns the in-process
+  // part for ReloadRun, and fills `report`.
+  std::vector<DeviceConfig> reload_isolated(const std::vector<DeviceConfig>& wanted, ReloadReport& report);
   std::map<std::string, std::string> plugin_paths_;  // device name -> plugin file it runs
   // Unloads the plugin files no device uses any more, so a file replaced
   // on disk is loaded afresh when its devices restart.

@@ -22,6 +22,9 @@
 #include "daemon/config_dump.h"
 #include "daemon/control_server.h"
 #include "daemon/host.h"
+#include "daemon/isolated_child.h"
+#include "isolation/child_check.h"
+#include "isolation/child_process.h"
 #include "daemon/malloc_tuning.h"
 #include "daemon/reloader.h"
 #include "daemon/sd_notify.h"
@@ -73,6 +76,12 @@ bentos::daemon::Host::Settings make_host_settings(const bentos::config::Options&
   bentos::daemon::Host::Settings settings;
   settings.max_connections = manifests.max_connections;
   settings.allow_insecure_plugins = options.allow_insecure_plugins;
+  // Children run this same binary in child mode, told only what they
+  // need; the rest comes in their setup line.
+  settings.child_launch.executable = bentos::isolation::own_executable();
+  settings.child_launch.arguments = {"--log-level", bentos::log::level_name(options.log_level)};
+  if (options.allow_insecure_plugins) settings.child_launch.arguments.push_back("--allow-insecure-plugins");
+  settings.child_launch.max_connections = manifests.max_connections;
   return settings;
 }
 
@@ -85,9 +94,27 @@ int run_check(const bentos::config::Options& options, const std::vector<Resolved
   FILE* report = options.dump ? stderr : stdout;
   std::map<std::string, bentos::patterns::Pattern> patterns;
   {
-    bentos::daemon::Host host(&loop, make_host_settings(options, manifests));
+    const auto settings = make_host_settings(options, manifests);
+    bentos::daemon::Host host(&loop, settings);
     for (const auto& d : devices) {
       std::string error;
+      if (d.spec.isolation.mode == bentos::config::IsolationMode::process) {
+        // Loaded where it will run: a plugin that crashes while loading
+        // fails its check instead of ending --check.
+        const auto checked = bentos::isolation::check_in_child(d.spec, d.plugin_path, settings.child_launch);
+        if (!checked.ok) {
+          bentos::log::error("", checked.error);
+          ++failures;
+          continue;
+        }
+        for (auto p : {bentos::patterns::Pattern::raw, bentos::patterns::Pattern::stream,
+                       bentos::patterns::Pattern::write_read, bentos::patterns::Pattern::event_stream,
+                       bentos::patterns::Pattern::configured_stream})
+          if (checked.pattern == bentos::patterns::pattern_name(p)) patterns[d.spec.name] = p;
+        std::fprintf(report, "ok: device '%s': plugin %s, config accepted (checked in a child process)\n",
+                     d.spec.name.c_str(), d.plugin_path.c_str());
+        continue;
+      }
       if (!host.add_device(d.spec, d.plugin_path, /*listen=*/false, error)) {
         bentos::log::error("", error);
         ++failures;
@@ -173,6 +200,7 @@ std::vector<std::string> skipped_devices(bentos::daemon::Host& host, const std::
   for (const auto& name : configured) {
     bool running = false;
     for (auto* d : host.devices()) running = running || d->name() == name;
+    for (auto* d : host.isolated_devices()) running = running || d->name() == name;
     if (!running) skipped.push_back(name);
   }
   return skipped;
@@ -181,7 +209,7 @@ std::vector<std::string> skipped_devices(bentos::daemon::Host& host, const std::
 // systemd's STATUS=: "serving 5 devices", or "serving 5 devices; skipped
 // 1: kv (see the log)" so `systemctl status` shows what did not start.
 std::string serving_status(bentos::daemon::Host& host, const std::vector<std::string>& configured) {
-  const size_t n = host.devices().size();
+  const size_t n = host.device_count();
   std::string status = "serving " + std::to_string(n) + (n == 1 ? " device" : " devices");
   const auto skipped = skipped_devices(host, configured);
   if (skipped.empty()) return status;
@@ -196,6 +224,7 @@ std::vector<std::string> socket_files(bentos::daemon::Host& host, const std::str
   std::vector<std::string> out;
   std::vector<std::string> uris;
   for (auto* d : host.devices()) uris.push_back(d->endpoint_uri());
+  for (auto* d : host.isolated_devices()) uris.push_back(d->spec().socket);
   if (!control_socket.empty()) uris.push_back(control_socket);
   for (const auto& uri : uris) {
     bentos::net::Endpoint endpoint;
@@ -317,7 +346,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
       bentos::log::error(d.spec.name, "skipped: " + error);
     }
   }
-  if (!devices.empty() && host->devices().empty()) {
+  if (!devices.empty() && host->device_count() == 0) {
     bentos::log::error("", "not starting: none of the " + std::to_string(devices.size()) +
                                " configured device(s) could start (see above)");
     close_signals();
@@ -338,7 +367,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   std::string skipped_text;
   for (const auto& name : skipped) skipped_text += (skipped_text.empty() ? "" : ", ") + name;
   bentos::log::info("", std::string("bentos-driver-host ") + BENTOS_VERSION + " ready: " +
-                            std::to_string(host->devices().size()) + " device(s)" +
+                            std::to_string(host->device_count()) + " device(s)" +
                             (skipped.empty() ? "" : "; skipped " + std::to_string(skipped.size()) + ": " + skipped_text));
   // Every socket listens: tell systemd (Type=notify), and a script that
   // started a --dev host (flushed: stdout is a pipe there).
@@ -346,7 +375,7 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
   if (options.dev) {
     std::error_code ec;
     const std::string cwd = std::filesystem::current_path(ec).string();
-    std::printf("%s\n", bentos::config::ready_line(host->devices().size(), options.control_socket, cwd).c_str());
+    std::printf("%s\n", bentos::config::ready_line(host->device_count(), options.control_socket, cwd).c_str());
     std::fflush(stdout);
   }
   notifier.start_watchdog(&loop);
@@ -368,6 +397,8 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a death
   bentos::daemon::keep_freed_heap_for_reuse();
+  if (argc >= 2 && std::string(argv[1]) == bentos::isolation::kChildModeArgument)
+    return bentos::daemon::run_isolated_child(argc, argv);
   const std::string program = "bentos-driver-host";
   auto outcome = bentos::config::parse_command_line(argc, argv, BENTOS_DEFAULT_SYSCONFDIR, BENTOS_DEFAULT_PLUGIN_DIR);
   if (!outcome.error.empty()) {

@@ -63,6 +63,9 @@ bool resolve_group(const std::string& group, gid_t& gid, std::string& error) {
   return true;
 }
 
+// Mode and group of a socket file, as the manifest asks (defined below).
+bool apply_socket_file_options(const std::string& path, const ListenOptions& options, std::string& error);
+
 }  // namespace
 
 std::unique_ptr<Listener> Listener::open(uv_loop_t* loop, const Endpoint& endpoint, const ListenOptions& options,
@@ -113,46 +116,26 @@ bool Listener::adopt_unix(int fd, const ListenOptions& options, std::string& err
 }
 
 bool Listener::bind_unix(const ListenOptions& options, std::string& error) {
-  const std::string& path = endpoint_.path;
   uv_pipe_init(loop_, &server_->pipe, 0);
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      error = "socket " + path + ": cannot create directory " + parent.string() + ": " + ec.message();
-      return false;
-    }
-  }
-  if (!clear_stale_socket(path, error)) return false;
-  // Bound here rather than with uv_pipe_bind, whose handle would unlink
-  // the file when it closes: a socket handed over at shutdown must keep
-  // its file (the destructor decides).
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    error = "socket " + path + ": cannot create a socket: " + std::strerror(errno);
-    return false;
-  }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);  // parse_endpoint checked the length
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "socket " + path + ": cannot bind: " + std::strerror(errno);
-    ::close(fd);
-    return false;
-  }
+  const int fd = bind_unix_socket(endpoint_.path, options, error);
+  if (fd < 0) return false;
   created_file_ = true;
   const int rc = uv_pipe_open(&server_->pipe, fd);
   if (rc != 0) {
     ::close(fd);
-    error = "socket " + path + ": cannot listen: " + uv_text(rc);
+    error = "socket " + endpoint_.path + ": cannot listen: " + uv_text(rc);
     return false;
   }
-  return apply_file_options(options, error);
+  return true;
 }
 
 bool Listener::apply_file_options(const ListenOptions& options, std::string& error) {
-  const std::string& path = endpoint_.path;
+  return apply_socket_file_options(endpoint_.path, options, error);
+}
+
+namespace {
+
+bool apply_socket_file_options(const std::string& path, const ListenOptions& options, std::string& error) {
   if (options.mode && ::chmod(path.c_str(), *options.mode) != 0) {
     error = "socket " + path + ": cannot set mode: " + std::strerror(errno);
     return false;
@@ -169,6 +152,50 @@ bool Listener::apply_file_options(const ListenOptions& options, std::string& err
     }
   }
   return true;
+}
+
+}  // namespace
+
+int bind_unix_socket(const std::string& path, const ListenOptions& options, std::string& error) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      error = "socket " + path + ": cannot create directory " + parent.string() + ": " + ec.message();
+      return -1;
+    }
+  }
+  if (!clear_stale_socket(path, error)) return -1;
+  // Bound here rather than with uv_pipe_bind, whose handle would unlink
+  // the file when it closes: a socket handed over at shutdown must keep
+  // its file (its owner decides).
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = "socket " + path + ": cannot create a socket: " + std::strerror(errno);
+    return -1;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    ::close(fd);
+    error = "socket " + path + ": the path is too long for a unix socket";
+    return -1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = "socket " + path + ": cannot bind: " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  if (::listen(fd, options.backlog) != 0) {
+    error = "socket " + path + ": cannot listen: " + std::strerror(errno);
+  } else if (apply_socket_file_options(path, options, error)) {
+    return fd;
+  }
+  ::unlink(path.c_str());
+  ::close(fd);
+  return -1;
 }
 
 bool Listener::bind_tcp(std::string& error) {

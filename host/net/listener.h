@@ -64,6 +64,13 @@ class Listener {
   SocketHandover* handover_ = nullptr;  // told at close, once listening
 };
 
+// Binds a listening Unix socket at `path` the way a Listener does (its
+// folder created, a stale socket file replaced, mode and group applied)
+// without watching it: for a socket that another process accepts on (an
+// isolated device's child). Returns the fd (close-on-exec), or -1 with
+// `error` set and no file left behind.
+int bind_unix_socket(const std::string& path, const ListenOptions& options, std::string& error);
+
 // Peer credentials of a Unix-socket client (SO_PEERCRED); false for TCP.
 bool peer_credentials(uv_stream_t* client, uint32_t& uid, uint32_t& gid, int32_t& pid);
 

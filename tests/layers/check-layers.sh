@@ -9,7 +9,7 @@ set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root"
 
-LAYERS="util wire net config patterns loop plugin device daemon"
+LAYERS="util wire net config patterns loop plugin device isolation daemon"
 
 passed=0
 failed=0

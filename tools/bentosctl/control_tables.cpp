@@ -101,10 +101,19 @@ const json& devices_of(const json& answer) {
   return answer.contains("devices") && answer["devices"].is_array() ? answer["devices"] : none;
 }
 
+// For a device in a child process of its own: "  isolated: running, pid
+// 4242, restarts 1, last exit signal SIGSEGV". Nothing for the others.
+void print_isolation(const json& d) {
+  if (!d.is_object() || d.value("isolation", "") != "process") return;
+  std::cout << "  isolated: " << text(d, "state") << ", pid " << text(d, "pid") << ", restarts "
+            << text(d, "restarts") << ", last exit " << text(d, "last_exit") << "\n";
+}
+
 void print_device_stats(const json& d) {
   std::cout << text(d, "name") << ": connections " << text(d, "connections") << ", sessions " << text(d, "sessions")
             << " (opened " << text(d, "sessions_opened") << "), requests " << text(d, "requests_total")
             << ", bytes in " << text(d, "bytes_in") << ", out " << text(d, "bytes_out") << "\n";
+  print_isolation(d);
   const json requests = d.value("requests", json::object());
   const json latency = d.value("latency_us", json::object());
   Table ops({"OP", "REQUESTS", "P50_US", "P99_US", "MAX_US"}, {false, true, true, true, true}, "  ");
@@ -155,6 +164,16 @@ void print_status(const json& answer) {
   t.add({"sessions", text(answer, "sessions")});
   t.add({"max_connections", text(answer, "max_connections")});
   t.print();
+  const json isolated = answer.value("isolated", json::array());
+  if (isolated.empty()) return;
+  std::cout << "isolated devices:\n";
+  Table rows({"NAME", "STATE", "PID", "RESTARTS", "CONNECTIONS", "LAST_EXIT"}, {false, false, true, true, true, false},
+             "  ");
+  for (const auto& d : isolated) {
+    rows.add({text(d, "name"), text(d, "state"), text(d, "pid"), text(d, "restarts"), text(d, "connections"),
+              text(d, "last_exit")});
+  }
+  rows.print();
 }
 
 void print_stats(const json& answer) {
