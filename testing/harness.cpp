@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -492,7 +493,11 @@ std::vector<std::string> shut_down(host_state& s) {
 
 host::host(const std::string& plugin_path, options opts) : state_(new_state()) {
   std::string error;
-  auto library = plugin::PluginLibrary::load(plugin_path, error);
+  // Absolute, as the manifest the device is built from requires: a test
+  // names its plugin relative to where it runs ("./kv.so").
+  std::error_code ec;
+  const std::filesystem::path absolute = std::filesystem::absolute(plugin_path, ec);
+  auto library = plugin::PluginLibrary::load(ec ? plugin_path : absolute.string(), error);
   if (!library) {
     shut_down(*state_);
     throw failure("bentos::testing: " + error);
