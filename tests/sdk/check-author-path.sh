@@ -15,7 +15,8 @@
 # whether the total is under 120 s, for information only: a loaded machine
 # is slow, not wrong. A compiler cache (ccache, which meson uses when it is
 # installed) is left to the environment and named in the output, since it
-# changes the build time the most.
+# changes the build time the most; CCACHE_DISABLE=1 times a machine without
+# one, as a clean CI machine is (scripts/install-deps.sh installs none).
 #   tests/sdk/check-author-path.sh SOURCE_DIR
 set -uo pipefail
 
