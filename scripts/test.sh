@@ -50,4 +50,10 @@ echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$loud_skips" -gt 0 ]; then
   echo "skipped, with reasons:"; grep -h "SKIPPED:" "$log" | sed 's/^.*SKIPPED:/  SKIPPED:/' | sort | uniq -c
 fi
+# The new author's path (tests/sdk/check-author-path.sh, suite 'sdk'),
+# timed step by step: printed here so that CI's log shows the times.
+if grep -q '^author-path: total ' "$log"; then
+  echo "the new author's path (SDK + harness install, new-driver, build, harness test):"
+  grep -h '^author-path: ' "$log" | sed 's/^author-path: /  /'
+fi
 exit $status

@@ -12,15 +12,16 @@
 #   <!-- check-guide: ID file NAME -->  the block is saved as NAME
 #   <!-- check-guide: ID same-as NAME --> the block must equal the file NAME
 #                                       (one the guide did not write: generated)
-#   <!-- check-guide: ID check NAME --> the block replaces the `check ...`
-#                                       heredoc of the generated test NAME
 # Blocks run in the order they appear, in one shell state carried from
 # block to block (current folder, exported variables), from the source
 # root, with HOME a fresh folder (the guide works in ~) and this build's
 # bentos-driver-host and bentosctl first on PATH. Before comparing, the
 # real HOME in the output reads /home/you (as in the guide), trailing
 # blanks go, and the latency columns of `bentosctl stats` (which differ
-# from run to run) are masked on both sides.
+# from run to run) are masked on both sides. The test harness
+# (bentos-testing, which the generated `make test` uses) is in ~/bentos as
+# §2's host install leaves it, copied from this build (building the host
+# again would take minutes).
 #   tests/guide/check-guide.sh SOURCE_DIR BUILD_DIR BENTOS_DRIVER_HOST BENTOSCTL
 set -uo pipefail
 
@@ -84,6 +85,19 @@ trap cleanup EXIT
 mkdir -p "$work/home" "$work/blocks"
 home=$work/home
 
+# The harness in ~/bentos, as `ninja install` with --prefix ~/bentos
+# --libdir=lib puts it: the header, the archive, the .pc for that prefix.
+build=$(realpath "$2")
+for f in "$build/testing/libbentos-testing.a" "$build/testing/bentos-testing.pc"; do
+  [ -f "$f" ] || { fail "$f is not built"; finish; }
+done
+mkdir -p "$home/bentos/include/bentos" "$home/bentos/lib/pkgconfig"
+cp "$src/testing/bentos/testing.hpp" "$home/bentos/include/bentos/"
+cp "$build/testing/libbentos-testing.a" "$home/bentos/lib/"
+# shellcheck disable=SC2016  # ${prefix} is the .pc file's own variable
+sed -e "s#^prefix=.*#prefix=$home/bentos#" -e 's#^includedir=.*#includedir=${prefix}/include#' \
+  -e 's#^libdir=.*#libdir=${prefix}/lib#' "$build/testing/bentos-testing.pc" >"$home/bentos/lib/pkgconfig/bentos-testing.pc"
+
 # 1. The tagged blocks, in order: blocks/N (the text) and `list` (N ID KIND ARG).
 awk -v dir="$work/blocks" '
   /^<!-- check-guide: / { n++; id = $3; kind = $4; arg = ($5 == "-->") ? "" : $5
@@ -92,7 +106,7 @@ awk -v dir="$work/blocks" '
   inside && /^```$/ { inside = 0; close(file); next }
   inside { print > file }' "$guide"
 [ -f "$work/blocks/list" ] || { fail "$guide has no check-guide blocks"; finish; }
-for kind in run start output file same-as check; do
+for kind in run start output file same-as; do
   grep -q " $kind" "$work/blocks/list" || fail "the guide tags no '$kind' block (the tags changed?)"
 done
 
@@ -152,16 +166,6 @@ while read -r n id kind arg; do
     same-as)
       if diff -u "$block" "$cwd/$arg" >"$work/$id.diff"; then pass; else
         fail "block '$id': the guide's $arg (-) differs from the generated one (+):"; sed 's/^/  /' "$work/$id.diff"
-      fi ;;
-    check)
-      # The heredoc from the line starting "check " to its EOF, replaced.
-      if grep -q '^check ' "$cwd/$arg" &&
-        awk -v block="$block" '
-          /^check / && !done { while ((getline line < block) > 0) print line; skipping = 1; next }
-          skipping && /^EOF$/ { skipping = 0; done = 1; next }
-          !skipping { print }' "$cwd/$arg" >"$work/$id.new" && cat "$work/$id.new" >"$cwd/$arg"; then pass
-      else
-        fail "block '$id': $cwd/$arg has no 'check ...' heredoc to replace"
       fi ;;
     *) fail "block $n: unknown kind '$kind' (id '$id')" ;;
   esac

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <csignal>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -187,6 +188,15 @@ TEST_CASE("logs are captured with the device name") {
   bool seen = false;
   for (const auto& line : h.logs()) seen = seen || line.find("store: store ready") != std::string::npos;
   CHECK(seen);
+}
+
+TEST_CASE("a plugin named relative to the current folder loads, as ./NAME.so in a project") {
+  const auto relative = std::filesystem::relative(BENTOS_TEST_PLUGIN_DIR "/kv.so");
+  REQUIRE(relative.is_relative());
+  bt::host h(relative.string());
+  auto f = h.open();
+  CHECK(f.write("a=1").ok());
+  CHECK(f.read().data == "OK\n");
 }
 
 TEST_CASE("a plugin error no op reported aborts the run at destruction, with the message") {

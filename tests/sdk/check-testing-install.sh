@@ -3,8 +3,9 @@
 # installed with `meson install --tags sdk,testing --no-rebuild` into a
 # temporary prefix, then the guide's own mykv.cpp and mykv_test.cpp (taken
 # from the guide's "<!-- file: NAME -->" blocks, so the guide cannot drift)
-# built out of tree through `pkg-config bentos-testing` and run. Prints the
-# compile and run times.
+# built out of tree as the generated Makefile builds them: mykv.so through
+# `pkg-config bentos-driver`, the test through `pkg-config bentos-testing`;
+# the test, which loads ./mykv.so, run. Prints the compile and run times.
 #   tests/sdk/check-testing-install.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
 
@@ -66,7 +67,8 @@ if python3 - "$src/docs/writing-a-driver.md" "$work" <<'PY'; then pass; else fai
 import re, sys
 text = open(sys.argv[1]).read()
 for name in ("mykv.cpp", "mykv_test.cpp"):
-    m = re.search(r"<!-- file: " + re.escape(name) + r" -->\n```cpp\n(.*?)```", text, re.S)
+    # The file's tag, maybe other tags (check-guide's), then the block.
+    m = re.search(r"<!-- file: " + re.escape(name) + r" -->\n(?:<!--[^\n]*-->\n)*```cpp\n(.*?)```", text, re.S)
     if not m:
         sys.exit(1)
     open(sys.argv[2] + "/" + name, "w").write(m.group(1))
@@ -74,9 +76,17 @@ PY
 
 # 3. Build and run as the guide does (with -Werror: warning-free).
 cd "$work" || finish
+# shellcheck disable=SC2046  # pkg-config's output is a list of flags
+if c++ -std=c++20 -fPIC -fvisibility=hidden $(pkg-config --cflags bentos-driver) -O2 -g -Wall -Wextra -Werror \
+  mykv.cpp -o mykv.so -shared -Wl,--version-script="$(pkg-config --variable=plugin_map bentos-driver)" -Wl,-z,defs \
+  >plugin.log 2>&1; then
+  pass
+else
+  fail "the guide's driver does not build as a plugin:"; cat plugin.log; finish
+fi
 start=$(date +%s%N)
 # shellcheck disable=SC2046  # pkg-config's output is a list of flags
-if c++ -std=c++20 -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags bentos-testing) mykv.cpp mykv_test.cpp \
+if c++ -std=c++20 -O2 -g -Wall -Wextra -Werror $(pkg-config --cflags bentos-testing) mykv_test.cpp \
   -o mykv_test $(pkg-config --libs bentos-testing) >build.log 2>&1; then
   pass
 else

@@ -20,11 +20,12 @@ Writes a driver project that builds and passes its test as generated:
   NAME.cpp or NAME.c   the driver (C++ with bentos/driver.hpp, or C with
                        bentos/driver.h)
   Makefile             builds NAME.so with `pkg-config bentos-driver` (an
-                       explicit plugin list); `make test` runs the test
+                       explicit plugin list); `make test` builds the test
+                       with `pkg-config bentos-testing` and runs it
   devices.json         the manifest: one device NAME
-  test-NAME.sh         runs the device under a development host (the dev
-                       mode of bentos-driver-host(8)), sends file ops with
-                       `bentosctl run` and checks the answers
+  NAME_test.cpp        the test (doctest): NAME.so loaded into an
+                       in-process host by bentos/testing.hpp, driven file
+                       op by file op; no daemon, no sockets
   README.md            what each file is
 
 NAME is the driver's and the device's name: a lower-case letter, then
@@ -37,8 +38,8 @@ Options:
   --dir DIR           where to write (default ./NAME; created if missing)
 
 Nothing is overwritten: when any of the files exists, nothing is written and
-the exit status is 2. Build it with the SDK installed (PKG_CONFIG_PATH set as
-in the guide): `make test`.
+the exit status is 2. Build and test it with the SDK and the test harness
+installed (PKG_CONFIG_PATH set as in the guide): `make test`.
 
 Examples:
   bentosctl new-driver mykv --pattern p2
@@ -112,7 +113,6 @@ std::string parse(const std::vector<std::string>& args, Request& request) {
 struct OutputFile {
   std::string name;
   std::string text;
-  bool executable = false;
 };
 
 std::vector<OutputFile> fill(const Request& request) {
@@ -128,13 +128,12 @@ std::vector<OutputFile> fill(const Request& request) {
     out = replace_all(out, "@CPP_PLUGINS@", cpp ? request.name : "");
     return replace_all(out, "@C_PLUGINS@", cpp ? "" : request.name);
   };
-  std::string test = replace_all(templates::kTestScript, "@OPS@", t.test_ops);
-  test = replace_all(test, "@EXPECTED@", t.test_expected);
+  const std::string test = replace_all(templates::kTestFile, "@TEST_CASES@", t.test_cases);
   return {
       {source, names(t.source)},
       {"Makefile", names(templates::kMakefile)},
       {"devices.json", names(templates::kManifest)},
-      {"test-" + request.name + ".sh", names(test), true},
+      {request.name + "_test.cpp", names(test)},
       {"README.md", names(templates::kReadme)},
   };
 }
@@ -188,13 +187,11 @@ int new_driver_command(const std::vector<std::string>& args) {
     out << f.text;
     out.close();
     if (!out) return usage_error("new-driver: cannot write " + path.string());
-    if (f.executable) fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                                      fs::perm_options::add, ec);
-    if (ec) return usage_error("new-driver: cannot make " + path.string() + " executable: " + ec.message());
   }
   std::cout << "wrote " << dir.string() << "/: ";
   for (size_t i = 0; i < files.size(); ++i) std::cout << (i ? ", " : "") << files[i].name;
-  std::cout << "\nnext: cd " << dir.string() << " && make test   (with PKG_CONFIG_PATH finding bentos-driver)\n";
+  std::cout << "\nnext: cd " << dir.string()
+            << " && make test   (with PKG_CONFIG_PATH finding bentos-driver and bentos-testing)\n";
   return kExitOk;
 }
 

@@ -1,5 +1,5 @@
-// The project files of `bentosctl new-driver` (Makefile, manifest, test,
-// README) and the lookup of its driver templates: see
+// The project files of `bentosctl new-driver` (Makefile, manifest, test
+// frame, README) and the lookup of its driver templates: see
 // new_driver_templates.h. tests/sdk/check-new-driver.sh runs every one.
 #include "new_driver_templates.h"
 
@@ -15,7 +15,7 @@ const DriverTemplate* find_template(std::string_view pattern, std::string_view l
 const std::string_view kMakefile = R"TPL(# Builds the BentOS driver plugins listed below: NAME.so from NAME.cpp
 # (C++20) or NAME.c (C99). The list is explicit so that other sources in
 # this folder (a test, a helper) do not become plugins: add each new driver
-# to it. `make test` builds them and runs ./test-@NAME@.sh.
+# to it. `make test` builds them and @NAME@_test, and runs the test.
 PKG_CONFIG ?= pkg-config
 BENTOS_CFLAGS := $(shell $(PKG_CONFIG) --cflags bentos-driver)
 BENTOS_MAP := $(shell $(PKG_CONFIG) --variable=plugin_map bentos-driver)
@@ -33,6 +33,9 @@ CFLAGS ?= -O2 -g -Wall -Wextra
 # A loadable module: position independent, every symbol hidden but the entry.
 PLUGIN_FLAGS := -fPIC -fvisibility=hidden $(BENTOS_CFLAGS)
 PLUGIN_LDFLAGS := -shared -Wl,--version-script=$(BENTOS_MAP) -Wl,-z,defs
+# The test harness (bentos/testing.hpp), asked for only when the test builds.
+TESTING_CFLAGS = $(shell $(PKG_CONFIG) --cflags bentos-testing)
+TESTING_LIBS = $(shell $(PKG_CONFIG) --libs bentos-testing)
 
 all: $(PLUGINS)
 
@@ -42,15 +45,20 @@ $(addsuffix .so,$(CPP_PLUGINS)): %.so: %.cpp $(BENTOS_MAP)
 $(addsuffix .so,$(C_PLUGINS)): %.so: %.c $(BENTOS_MAP)
 	$(CC) -std=c99 $(PLUGIN_FLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(PLUGIN_LDFLAGS) $(LDFLAGS)
 
-test: all
-	./test-@NAME@.sh
+@NAME@_test: @NAME@_test.cpp
+	@$(PKG_CONFIG) --exists bentos-testing || { echo "pkg-config finds no bentos-testing (the test harness, installed with the host: writing-a-driver.md, 'Testing your driver')" >&2; exit 1; }
+	$(CXX) -std=c++20 $(TESTING_CFLAGS) $(CPPFLAGS) $(CXXFLAGS) $< -o $@ $(TESTING_LIBS) $(LDFLAGS)
+
+# The test loads ./@NAME@.so: it runs in this folder.
+test: all @NAME@_test
+	./@NAME@_test
 
 install: $(PLUGINS)
 	install -d $(DESTDIR)$(BENTOS_PLUGINDIR)
 	install -m 0644 $(PLUGINS) $(DESTDIR)$(BENTOS_PLUGINDIR)
 
 clean:
-	rm -f $(PLUGINS)
+	rm -f $(PLUGINS) @NAME@_test
 
 .PHONY: all test install clean
 )TPL";
@@ -60,69 +68,28 @@ const std::string_view kManifest = R"TPL({"devices": [
 ]}
 )TPL";
 
-const std::string_view kTestScript = R"TPL(#!/usr/bin/env bash
-# test-@NAME@.sh: starts `bentos-driver-host --dev` on this folder's
-# devices.json, waits for its readiness line, sends file operations to the
-# device with `bentosctl run` and compares each answer with the expected
-# one. Run it with `make test`. BENTOS_DRIVER_HOST and BENTOSCTL name other
-# binaries than the ones on PATH.
-#
-# The sockets go to a temporary folder, so a `bentos-driver-host --dev`
-# you keep running in this folder is not disturbed.
-#
-# This end-to-end script stands in until the SDK has an in-process test
-# harness (bentos/testing.hpp): each check below (ops in, answers out)
-# then becomes one harness test case, with no daemon and no sockets.
-set -u
-cd "$(dirname "$0")"
-host=${BENTOS_DRIVER_HOST:-bentos-driver-host}
-ctl=${BENTOSCTL:-bentosctl}
-passed=0 failed=0
+const std::string_view kTestFile = R"TPL(// @NAME@_test.cpp - @NAME@'s tests: the plugin ./@NAME@.so loaded into an
+// in-process host (bentos/testing.hpp: the host's own state machines, no
+// daemon, no sockets) and driven one file op at a time; each op returns
+// the host's answer. `make test` builds and runs it in this folder. Add a
+// TEST_CASE for each behaviour you want to keep (writing-a-driver.md,
+// "Testing your driver").
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+#include <bentos/testing.hpp>
 
-"$host" --dev --socket-dir "$work/run" --control-socket "$work/run/control.sock" \
-  >"$work/stdout" 2>"$work/host.log" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q '^ready: ' "$work/stdout" && break
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "FAIL: bentos-driver-host exited before it was ready:"; cat "$work/host.log"; exit 1
-  fi
-  sleep 0.1
-done
-if ! grep -q '^ready: 1 device(s)' "$work/stdout"; then
-  echo "FAIL: bentos-driver-host did not report 1 device ready within 10 s:"; cat "$work/stdout" "$work/host.log"; exit 1
-fi
+#include <cerrno>
+#include <chrono>
 
-# check OP... <<'EOF' (the expected answers) EOF
-check() {
-  local expected actual
-  expected=$(cat)
-  actual=$("$ctl" run "$work/run/@NAME@.sock" "$@" 2>&1)
-  if [ "$actual" = "$expected" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAIL: bentosctl run @NAME@ $*"
-    diff <(echo "$expected") <(echo "$actual") | sed 's/^/  /'
-  fi
-}
+namespace bt = bentos::testing;
+using namespace std::chrono_literals;
 
-check @OPS@ <<'EOF'
-@EXPECTED@
-EOF
+namespace {
+const char kPlugin[] = "./@NAME@.so";
+}  // namespace
 
-if [ "$failed" -ne 0 ]; then echo "host log:"; cat "$work/host.log"; fi
-echo "test-@NAME@: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
-)TPL";
+@TEST_CASES@)TPL";
 
 const std::string_view kReadme = R"TPL(# @NAME@
 
@@ -131,21 +98,20 @@ A BentOS driver (pattern @PATTERN@) generated by `bentosctl new-driver`.
 | file | what |
 |---|---|
 | `@SOURCE@` | the driver |
-| `Makefile` | builds `@NAME@.so` against the installed SDK (`pkg-config bentos-driver`) |
+| `Makefile` | builds `@NAME@.so` against the installed SDK (`pkg-config bentos-driver`); `make test` builds and runs the test (`pkg-config bentos-testing`) |
 | `devices.json` | the manifest: one device `@NAME@` served by `@NAME@.so` |
-| `test-@NAME@.sh` | the test: runs the device under `bentos-driver-host --dev` and checks its answers |
+| `@NAME@_test.cpp` | the test (doctest): `@NAME@.so` loaded into an in-process host by `bentos/testing.hpp`, driven op by op |
 
 ```sh
-make test                    # build, then run ./test-@NAME@.sh
+make test                    # build @NAME@.so and @NAME@_test, run the test
 bentos-driver-host --dev     # serve ./devices.json; sockets in ./run
 bentosctl run run/@NAME@.sock open read release
 ```
 
-The test is an end-to-end script for now: once the SDK ships its
-in-process harness (`bentos/testing.hpp`), each `check` in it becomes a
-harness test case that needs no daemon. The guide (`writing-a-driver.md`,
+The test needs no daemon and no socket: it runs the host's own state
+machines inside the test process. The guide (`writing-a-driver.md`,
 installed under `pkg-config --variable=docdir bentos-driver`) explains
-every part of the driver.
+every part of the driver and of the test.
 )TPL";
 
 }  // namespace bentos::ctl::templates

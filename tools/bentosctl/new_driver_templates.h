@@ -3,7 +3,8 @@
 // Kept as C++ raw strings (new_driver_templates*.cpp) rather than files
 // embedded by a build step: bentosctl stays one self-contained binary with
 // no generator in the build, and tests/sdk/check-new-driver.sh builds and
-// runs every template, so a template that stops compiling fails a test.
+// tests every template, so a template that stops compiling or passing fails
+// a test.
 // Placeholders: @NAME@ (the driver and device name), @CPP_PLUGINS@ and
 // @C_PLUGINS@ (the Makefile's lists), @SOURCE@ (NAME.cpp or NAME.c),
 // @PATTERN@ (p1..p4, raw).
@@ -20,10 +21,10 @@ struct DriverTemplate {
   std::string_view pattern;   // "p2"
   std::string_view language;  // "cpp" or "c"
   std::string_view source;    // the driver
-  // The `bentosctl run` ops the generated test sends, and what it expects
-  // back, line by line: a check the author extends as the driver grows.
-  std::string_view test_ops;
-  std::string_view test_expected;
+  // The generated test's doctest TEST_CASEs (kTestFile's @TEST_CASES@):
+  // the driver, loaded from ./NAME.so by bentos/testing.hpp, driven op by
+  // op through its pattern; the checks the author extends as it grows.
+  std::string_view test_cases;
 };
 
 // The drivers: new_driver_templates_cpp.cpp and new_driver_templates_c.cpp.
@@ -35,7 +36,7 @@ const DriverTemplate* find_template(std::string_view pattern, std::string_view l
 
 extern const std::string_view kMakefile;
 extern const std::string_view kManifest;
-extern const std::string_view kTestScript;  // @OPS@ and @EXPECTED@ filled from DriverTemplate
+extern const std::string_view kTestFile;  // @TEST_CASES@ filled from DriverTemplate
 extern const std::string_view kReadme;
 
 }  // namespace bentos::ctl::templates

@@ -1,5 +1,6 @@
-// new-driver's C drivers (bentos/driver.h): raw, p1, p2, p3 (see
-// new_driver_templates.h). tests/sdk/check-new-driver.sh builds and tests each.
+// new-driver's C drivers (bentos/driver.h): raw, p1, p2, p3, with
+// their tests (see new_driver_templates.h). tests/sdk/check-new-driver.sh
+// builds and tests each.
 #include "new_driver_templates.h"
 
 namespace bentos::ctl::templates {
@@ -76,11 +77,24 @@ BENTOS_EXPORT const bentos_driver *bentos_driver_entry_v1(uint32_t host_major, u
   return &driver;
 }
 )TPL",
-     R"TPL(open read read release)TPL",
-     R"TPL(open rw: opened
-read 65536: read 6 bytes: "hello\n"
-read 65536: EOF
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ greets each open file once, then end of file") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.read().data == "hello\n");
+  CHECK(f.read().eof());
+  auto g = h.open();
+  CHECK(g.read(3).data == "hel");  // cut to the read's size
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: ops left NULL get the host's defaults") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hi").error == ENOSYS);
+  CHECK(f.flush().ok());
+  CHECK(f.fsync().ok());
+}
+)TPL"},
     {"p1", "c",
      R"TPL(/* @NAME@.c - a pure-stream (P1) driver in C: every byte written comes back
  * to the reader of the same open file. Replace on_data with your device. */
@@ -145,11 +159,24 @@ BENTOS_EXPORT const bentos_driver *bentos_driver_entry_v1(uint32_t host_major, u
   return &driver;
 }
 )TPL",
-     R"TPL(open write hello read release)TPL",
-     R"TPL(open rw: opened
-write "hello": wrote 5
-read 65536: read 5 bytes: "hello"
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@: what a file is written its reads return") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hello").written == 5);
+  CHECK(f.read().data == "hello");
+  CHECK(f.read().eof());  // the output queue is empty: end of file (P1)
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: each open file has its own stream") {
+  bt::host h(kPlugin);
+  auto a = h.open(), b = h.open();
+  CHECK(a.write("one").ok());
+  CHECK(b.write("two").ok());
+  CHECK(a.read().data == "one");
+  CHECK(b.read().data == "two");
+}
+)TPL"},
     {"p2", "c",
      R"TPL(/* @NAME@.c - a write-then-read (P2) driver in C: one request in, one
  * response out. Replace on_request with your device. */
@@ -202,12 +229,21 @@ BENTOS_EXPORT const bentos_driver *bentos_driver_entry_v1(uint32_t host_major, u
   return &driver;
 }
 )TPL",
-     R"TPL(open write hello read read release)TPL",
-     R"TPL(open rw: opened
-write "hello": wrote 5
-read 65536: read 12 bytes: "got 5 bytes\n"
-read 65536: EOF
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ answers each request with its size") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hello").written == 5);
+  CHECK(f.read().data == "got 5 bytes\n");
+  CHECK(f.read().eof());  // the response was read to its end
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: a read before any request is EAGAIN (the host's P2 rule)") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.read().error == EAGAIN);
+}
+)TPL"},
     {"p3", "c",
      R"TPL(/* @NAME@.c - an event-stream (P3) driver in C: every open file receives
  * the events emitted after it opened. Here on_activate (the first listener
@@ -260,10 +296,21 @@ BENTOS_EXPORT const bentos_driver *bentos_driver_entry_v1(uint32_t host_major, u
   return &driver;
 }
 )TPL",
-     R"TPL(open ro read release)TPL",
-     R"TPL(open ro: opened
-read 65536: read 7 bytes: "active\n"
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@: the first listener reads the event on_activate emitted") {
+  bt::host h(kPlugin);
+  auto f = h.open(O_RDONLY);
+  CHECK(f.read().data == "active\n");
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: a listener opening later sees only later events") {
+  bt::host h(kPlugin);
+  auto first = h.open(O_RDONLY);
+  auto later = h.open(O_RDONLY | O_NONBLOCK);
+  CHECK(later.read().error == EAGAIN);
+  CHECK(first.read().data == "active\n");
+}
+)TPL"},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
-// new-driver's C++ drivers (bentos/driver.hpp), one per pattern: see
-// new_driver_templates.h. tests/sdk/check-new-driver.sh builds and tests each.
+// new-driver's C++ drivers (bentos/driver.hpp), one per pattern: with
+// their tests; see new_driver_templates.h. tests/sdk/check-new-driver.sh
+// builds and tests each.
 #include "new_driver_templates.h"
 
 namespace bentos::ctl::templates {
@@ -36,11 +37,24 @@ class Device {
 
 BENTOS_STREAM_DRIVER(Device, "@NAME@", "0.1.0", "echoes what is written");
 )TPL",
-     R"TPL(open write hello read release)TPL",
-     R"TPL(open rw: opened
-write "hello": wrote 5
-read 65536: read 5 bytes: "hello"
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@: what a file is written its reads return") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hello").written == 5);
+  CHECK(f.read().data == "hello");
+  CHECK(f.read().eof());  // the output queue is empty: end of file (P1)
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: each open file has its own stream") {
+  bt::host h(kPlugin);
+  auto a = h.open(), b = h.open();
+  CHECK(a.write("one").ok());
+  CHECK(b.write("two").ok());
+  CHECK(a.read().data == "one");
+  CHECK(b.read().data == "two");
+}
+)TPL"},
     {"p2", "cpp",
      R"TPL(// @NAME@.cpp - a write-then-read (P2) driver: one request in, one
 // response out. Replace on_request with your device.
@@ -67,12 +81,23 @@ class Device {
 
 BENTOS_WRITE_READ_DRIVER(Device, "@NAME@", "0.1.0", "answers each request with its number");
 )TPL",
-     R"TPL(open write hello read read release)TPL",
-     R"TPL(open rw: opened
-write "hello": wrote 5
-read 65536: read 17 bytes: "request 1: hello\n"
-read 65536: EOF
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ answers each request with its number") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hello").written == 5);
+  CHECK(f.read().data == "request 1: hello\n");
+  CHECK(f.read().eof());  // the response was read to its end
+  CHECK(f.write("again").ok());
+  CHECK(f.read().data == "request 2: again\n");
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: a read before any request is EAGAIN (the host's P2 rule)") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.read().error == EAGAIN);
+}
+)TPL"},
     {"p3", "cpp",
      R"TPL(// @NAME@.cpp - an event-stream (P3) driver: every open file receives the
 // events emitted after it opened. Here a host timer emits a tick 100 ms
@@ -107,10 +132,25 @@ class Device {
 
 BENTOS_EVENT_STREAM_DRIVER(Device, "@NAME@", "0.1.0", "ticks every second while anyone listens");
 )TPL",
-     R"TPL(open ro read release)TPL",
-     R"TPL(open ro: opened
-read 65536: read 7 bytes: "tick 1\n"
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ ticks 100 ms after the first listener opens, then every second") {
+  bt::host h(kPlugin);  // the driver's timers run on the harness's manual clock
+  auto f = h.open(O_RDONLY);
+  auto first = f.start_read();  // no event yet: the read waits
+  h.advance(99ms);
+  CHECK_FALSE(first.ready());
+  h.advance(1ms);
+  CHECK(first.wait().data == "tick 1\n");
+  h.advance(1000ms);
+  CHECK(f.read().data == "tick 2\n");
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@: a non-blocking read with no event is EAGAIN") {
+  bt::host h(kPlugin);
+  auto f = h.open(O_RDONLY | O_NONBLOCK);
+  CHECK(f.read().error == EAGAIN);
+}
+)TPL"},
     {"p4", "cpp",
      R"TPL(// @NAME@.cpp - a configured-stream (P4) driver: configure with ioctls,
 // write the input, read the output records. Here the input comes back as
@@ -156,13 +196,24 @@ class Device {
 
 BENTOS_CONFIGURED_STREAM_DRIVER(Device, "@NAME@", "0.1.0", "returns its input, upper-cased on request");
 )TPL",
-     R"TPL(open ioctl 0x40040001 01 write hello read read release)TPL",
-     R"TPL(open rw: opened
-ioctl 0x40040001 01: ioctl result=0
-write "hello": wrote 5
-read 65536: read 5 bytes: "HELLO"
-read 65536: EOF
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ returns its input as one record, then end of file") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.write("hello").written == 5);
+  CHECK(f.read().data == "hello");
+  CHECK(f.read().eof());
+  CHECK(f.release().ok());
+}
+
+TEST_CASE("@NAME@ upper-cases once ioctl 1 set the flag") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.ioctl(0x40040001, bt::payload::int32(1)).result == 0);  // _IOW(0, 1, int32)
+  CHECK(f.write("hello").ok());
+  CHECK(f.read().data == "HELLO");
+  CHECK(f.read().eof());
+}
+)TPL"},
     {"raw", "cpp",
      R"TPL(// @NAME@.cpp - a raw (L1) driver: you answer each file operation. Here a
 // read returns a greeting once per open file, then EOF, and a write takes
@@ -193,12 +244,17 @@ class Device {
 
 BENTOS_RAW_DRIVER(Device, "@NAME@", "0.1.0", "greets each reader once");
 )TPL",
-     R"TPL(open read read write hi release)TPL",
-     R"TPL(open rw: opened
-read 65536: read 6 bytes: "hello\n"
-read 65536: EOF
-write "hi": wrote 2
-release: ok)TPL"},
+     R"TPL(TEST_CASE("@NAME@ greets each open file once, then end of file") {
+  bt::host h(kPlugin);
+  auto f = h.open();
+  CHECK(f.read().data == "hello\n");
+  CHECK(f.read().eof());
+  CHECK(f.write("hi").written == 2);
+  auto g = h.open();
+  CHECK(g.read(3).data == "hel");  // cut to the read's size
+  CHECK(f.release().ok());
+}
+)TPL"},
 };
 
 }  // namespace
