@@ -314,14 +314,16 @@ TEST_CASE("bad manifests: each gives exactly the expected messages") {
       {kv_with(R"("limits": {"max_event": 1})"), {kv + "'limits.max_event': unknown key; did you mean 'max_events'?"}},
       {kv_with(R"("limits": {"timeout": 1})"),
        {kv + "'limits.timeout': unknown key; expected one of: max_frame_bytes, max_request_bytes, "
-             "max_buffered_bytes, max_events, max_sessions, request_timeout_ms"}},
+             "max_buffered_bytes, max_events, max_sessions, request_timeout_ms, memory_bytes, open_files, "
+             "cpu_seconds"}},
       // unknown device keys
       {kv_with(R"("plugn": "x")"), {kv + "'plugn': unknown key; did you mean 'plugin'?"}},
       {kv_with(R"("allowed_uid": [])"), {kv + "'allowed_uid': unknown key; did you mean 'allowed_uids'?"}},
       {kv_with(R"("Socket": "/x.sock")"), {kv + "'Socket': unknown key; did you mean 'socket'?"}},
       {kv_with(R"("frobnicate": 1)"),
        {kv + "'frobnicate': unknown key; expected one of: name, plugin, socket, device_path, config, "
-             "socket_mode, socket_group, allowed_uids, allowed_gids, read_when_empty, limits, threads, executor"}},
+             "socket_mode, socket_group, allowed_uids, allowed_gids, read_when_empty, limits, threads, executor, "
+             "isolation, watchdog_ms, user, group"}},
   };
   for (const Case& c : cases) {
     INFO(c.text);
@@ -502,4 +504,57 @@ TEST_CASE("edit distance and closest match") {
   CHECK(closest_match("zzz", {"socket", "plugin"}) == "");
   CHECK(closest_match("ab", {"ac", "ad"}) == "ac");  // first on a tie
   CHECK(closest_match("abcd", {"abxy"}, 1) == "");
+}
+
+TEST_CASE("isolation: per device, a host-wide default, and keys only a child process can use") {
+  using bentos::config::IsolationMode;
+  // The default is the host's process; the host may make it "process".
+  LoadResult r = parse(one_device(R"("name": "kv", "plugin": "kv.so")"));
+  REQUIRE(r.ok());
+  CHECK(r.devices[0].isolation.mode == IsolationMode::in_process);
+  r = parse(R"({"host": {"isolation": "process"}, "devices": [{"name": "kv", "plugin": "kv.so"},
+              {"name": "echo", "plugin": "echo.so", "isolation": "in-process"}]})");
+  REQUIRE(r.ok());
+  CHECK(r.devices[0].isolation.mode == IsolationMode::process);
+  CHECK(r.devices[1].isolation.mode == IsolationMode::in_process);
+
+  r = parse(kv_with(R"("isolation": "process", "watchdog_ms": 500, "user": "nobody", "group": 65534,
+                      "limits": {"memory_bytes": 268435456, "open_files": 64, "cpu_seconds": 10})"));
+  REQUIRE(r.ok());
+  const auto& iso = r.devices[0].isolation;
+  CHECK(iso.mode == IsolationMode::process);
+  CHECK(iso.watchdog() == 500);
+  CHECK(iso.user == "nobody");
+  CHECK(iso.group == "65534");
+  CHECK(iso.memory_bytes == 268435456);
+  CHECK(iso.open_files == 64);
+  CHECK(iso.cpu_seconds == 10);
+  CHECK(parse(kv_with(R"("isolation": "process")")).devices[0].isolation.watchdog() == 10000);
+
+  const std::string kv = kFile + ": device 'kv': key ";
+  const struct {
+    std::string text;
+    std::string error;
+  } bad[] = {
+      {kv_with(R"("isolation": "thread")"), kv + "'isolation': expected \"in-process\" or \"process\", found \"thread\""},
+      {kv_with(R"("isolation": "process", "watchdog_ms": 50)"),
+       kv + "'watchdog_ms': expected an integer of at least 100, found 50"},
+      {kv_with(R"("isolation": "process", "limits": {"memory_bytes": 1024})"),
+       kv + "'limits.memory_bytes': expected an integer of at least 16777216, found 1024"},
+      {kv_with(R"("user": "nobody", "limits": {"open_files": 64})"),
+       kv + "'user', 'limits.open_files': applies only to a device in its own process; add \"isolation\": "
+            "\"process\" (or set it for every device under \"host\")"},
+      {kv_with(R"("isolation": "process", "socket": "tcp://127.0.0.1:7000")"),
+       kv + "'socket': an isolated device (\"isolation\": \"process\") needs a unix:// socket, found "
+            "tcp://127.0.0.1:7000"},
+      {R"({"host": {"isolation": "yes"}, "devices": []})",
+       kFile + ": key 'host.isolation': expected \"in-process\" or \"process\", found \"yes\""},
+  };
+  for (const auto& c : bad) {
+    CAPTURE(c.text);
+    r = parse(c.text);
+    CHECK(r.devices.empty());
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == c.error);
+  }
 }
