@@ -32,10 +32,11 @@ constexpr int32_t kRdwr = 2;
 const std::vector<std::string> kControl = {"--control-socket", "@DIR@/control.sock"};
 
 // kv in the host's process beside crashy, the crasher plugin in a child.
-std::string manifest(const std::string& crashy_extra = "") {
+// A short watchdog, so a spinning child is found quickly.
+std::string manifest(const std::string& crashy_extra = "", int watchdog_ms = 400) {
   return R"([{"name": "kv", "plugin": "kv.so"},
-             {"name": "crashy", "plugin": "crasher.so", "isolation": "process", "watchdog_ms": 400)" +
-         crashy_extra + "}]";
+             {"name": "crashy", "plugin": "crasher.so", "isolation": "process", "watchdog_ms": )" +
+         std::to_string(watchdog_ms) + crashy_extra + "}]";
 }
 
 nlohmann::json control(const DaemonRunner& d, const std::string& request) {
@@ -223,7 +224,8 @@ TEST_CASE("SIGTERM stops every child, then the host; no socket file is left") {
 }
 
 TEST_CASE("an isolated device's memory limit holds in the child; the host's memory does not grow") {
-  DaemonRunner d(manifest(R"(, "limits": {"memory_bytes": 268435456})"), kControl);
+  // Touching 64 MiB blocks the child's loop for a while: no watchdog kill here.
+  DaemonRunner d(manifest(R"(, "limits": {"memory_bytes": 268435456})", 10000), kControl);
   REQUIRE(d.ready());
   const long host_before = rss_kib(d.pid());
   // Beyond RLIMIT_AS an allocation fails in the child, not in the host.
