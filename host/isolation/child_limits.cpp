@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace bentos::isolation {
 
@@ -78,8 +79,21 @@ bool confine_child(const config::Isolation& isolation, pid_t parent_pid, std::st
   if (!isolation.user.empty() && !resolve_user(isolation.user, uid, gid, error)) return false;
   if (!isolation.group.empty() && !resolve_group(isolation.group, gid, error)) return false;
   // Supplementary groups: exactly the user's (or none), never the host's.
+  // getgrouplist, not initgroups: initgroups reads
+  // /proc/sys/kernel/ngroups_max, which the unit's ProcSubset=pid hides.
   const passwd* pw = isolation.user.empty() ? nullptr : ::getpwuid(uid);
-  const int groups_rc = pw ? ::initgroups(pw->pw_name, gid) : ::setgroups(0, nullptr);
+  std::vector<gid_t> groups(64);
+  if (pw) {
+    int n = static_cast<int>(groups.size());
+    if (::getgrouplist(pw->pw_name, gid, groups.data(), &n) < 0) {
+      groups.resize(static_cast<size_t>(n));
+      ::getgrouplist(pw->pw_name, gid, groups.data(), &n);
+    }
+    groups.resize(static_cast<size_t>(n));
+  } else {
+    groups.clear();
+  }
+  const int groups_rc = ::setgroups(groups.size(), groups.data());
   if (groups_rc != 0 && errno != EPERM) {
     error = std::string("cannot set supplementary groups: ") + std::strerror(errno);
     return false;

@@ -6,8 +6,9 @@
 # a reload through the control socket and one through SIGHUP, sd_notify
 # with the fd store, then SIGTERM; and a second start that takes over a
 # passed listening socket (LISTEN_FDS). Then every system call either
-# process made must be allowed by SystemCallFilter=@system-service
-# ~@resources (the sets as this machine's systemd-analyze expands them),
+# process made (the daemon and an isolated device's child) must be allowed
+# by SystemCallFilter=@system-service ~@resources setrlimit prlimit64 (the
+# sets as this machine's systemd-analyze expands them),
 # every socket() must be AF_UNIX (RestrictAddressFamilies=AF_UNIX) and
 # every /proc file opened must be per-process (ProcSubset=pid).
 #   tests/sandbox/check-syscalls.sh BENTOS_DRIVER_HOST BENTOSCTL PLUGIN_DIR
@@ -64,11 +65,18 @@ expand() {
 }
 expand @system-service | sort -u >"$work/service"
 expand @resources | sort -u >"$work/resources"
-comm -23 "$work/service" "$work/resources" >"$work/allowed"
+# The units allow setrlimit and prlimit64 again: an isolated device's
+# child lowers its own limits.
+{ comm -23 "$work/service" "$work/resources"; printf '%s\n' setrlimit prlimit64; } | sort -u >"$work/allowed"
 [ -s "$work/allowed" ] || { fail "systemd-analyze syscall-filter gave no system calls"; finish; }
 
 # --- a session under strace ---------------------------------------------
 mkdir -p "$work/run"
+# An isolated device (a child process: spawn, limits, no_new_privs and,
+# as root, a switch to nobody with its capabilities dropped).
+isolated_user=""
+[ "$(id -u)" = 0 ] && isolated_user=', "user": "nobody"'
+
 cat >"$work/devices.json" <<JSON
 {"devices": [
   {"name": "hello", "plugin": "hello.so"},
@@ -76,7 +84,9 @@ cat >"$work/devices.json" <<JSON
   {"name": "echo", "plugin": "echo.so"},
   {"name": "kv", "plugin": "kv.so", "threads": 2},
   {"name": "ticker", "plugin": "ticker.so", "config": {"interval_ms": 50}},
-  {"name": "synth", "plugin": "synth.so"}
+  {"name": "synth", "plugin": "synth.so"},
+  {"name": "kviso", "plugin": "kv.so", "isolation": "process",
+   "limits": {"memory_bytes": 1073741824, "open_files": 256, "cpu_seconds": 3600}$isolated_user}
 ]}
 JSON
 args=(--config "$work/devices.json" --plugin-dir "$plugins" --socket-dir "$work/run"
@@ -126,6 +136,8 @@ ctl_ok send "$work/run/kv.sock" name
 ctl_ok run "$work/run/ticker.sock" open read read release
 ctl_ok run "$work/run/synth.sock" open write hello read-all release
 ctl_ok ioctl "$work/run/synth.sock" 0x80
+ctl_ok send "$work/run/kviso.sock" name=isolated
+ctl_ok send "$work/run/kviso.sock" name
 ctl_ok list "${control[@]}"
 ctl_ok stats "${control[@]}"
 # A reload that removes, adds and restarts devices (create and destroy on
