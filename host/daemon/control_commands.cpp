@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "build_config.h"
+#include "daemon/metrics_merge.h"
 #include "daemon/metrics_text.h"
 #include "patterns/pattern.h"
 
@@ -191,8 +192,10 @@ Json metrics_answer(Host& host, std::chrono::steady_clock::duration uptime) {
     m.devices.push_back(DeviceMetrics{d->name(), &d->stats(), d->connection_count(), d->session_count(),
                                       d->timeouts(), d->dropped_events(), d->plugin_exceptions()});
   }
+  m.device_count = host.device_count();
   return Json{{"ok", true}, {"content_type", kMetricsContentType}, {"text", metrics_text(m)}};
 }
+
 
 Json reload_answer(const ReloadOutcome& r) {
   Json out{{"ok", r.errors.empty() && !r.rejected}};
@@ -352,6 +355,41 @@ void gather_answer(Host& host, const std::string& command, const std::optional<s
   g->done_one();
 }
 
+// `metrics` with isolated devices: each child's exposition merged into the
+// host's (daemon/metrics_merge.h), answered once every child answered or
+// failed.
+void metrics_with_children(Host& host, std::chrono::steady_clock::duration uptime,
+                           const std::optional<nlohmann::json>& id, ControlCommands::Reply reply) {
+  struct Pending {
+    Json answer;
+    std::vector<ChildMetrics> children;
+    size_t waiting = 1;
+    std::optional<nlohmann::json> id;
+    ControlCommands::Reply reply;
+    void done_one() {
+      if (--waiting > 0) return;
+      answer["text"] = merge_metrics(answer["text"].get<std::string>(), children);
+      reply(answer_line(std::move(answer), id));
+    }
+  };
+  auto p = std::make_shared<Pending>();
+  p->answer = metrics_answer(host, uptime);
+  p->id = id;
+  p->reply = std::move(reply);
+  for (isolation::IsolatedDevice* d : host.isolated_devices()) {
+    p->children.push_back(ChildMetrics{d->name(), "", d->state() == "running", d->restarts()});
+    const size_t slot = p->children.size() - 1;
+    ++p->waiting;
+    d->ask(R"({"command":"metrics"})", [p, slot](const std::string* line) {
+      const Json answer = line ? Json::parse(*line, nullptr, false) : Json();
+      if (answer.is_object() && answer.contains("text") && answer["text"].is_string())
+        p->children[slot].text = answer["text"].get<std::string>();
+      p->done_one();
+    });
+  }
+  p->done_one();
+}
+
 }  // namespace
 
 void ControlCommands::answer(const std::string& line, Reply reply) {
@@ -364,6 +402,9 @@ void ControlCommands::answer(const std::string& line, Reply reply) {
     out = failure("'device' applies to list and stats only");
   } else if (req.command == "list" || req.command == "stats" || req.command == "status") {
     gather_answer(host_, req.command, req.device, req.id, started_, std::move(reply));
+    return;
+  } else if (req.command == "metrics" && !host_.isolated_devices().empty()) {
+    metrics_with_children(host_, std::chrono::steady_clock::now() - started_, req.id, std::move(reply));
     return;
   } else if (req.command == "metrics") {
     out = metrics_answer(host_, std::chrono::steady_clock::now() - started_);

@@ -93,7 +93,7 @@ void host_families(std::string& out, const HostMetrics& m) {
   family(out, "bentos_uptime_seconds", "gauge", "Seconds since the host started.");
   sample(out, "bentos_uptime_seconds", {}, number(m.uptime_seconds));
   family(out, "bentos_devices", "gauge", "Devices the host serves.");
-  sample(out, "bentos_devices", {}, number(uint64_t{m.devices.size()}));
+  sample(out, "bentos_devices", {}, number(uint64_t{m.device_count ? m.device_count : m.devices.size()}));
   family(out, "bentos_connections", "gauge", "Client connections open now, all devices.");
   sample(out, "bentos_connections", {}, number(connections));
   family(out, "bentos_sessions", "gauge", "Open sessions (opened handles) now, all devices.");

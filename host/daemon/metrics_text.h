@@ -38,6 +38,9 @@ struct HostMetrics {
   double uptime_seconds = 0;
   uint64_t max_connections = 0;
   std::vector<DeviceMetrics> devices;
+  // bentos_devices, when it counts more than `devices` (isolated devices,
+  // whose figures come from their children: daemon/metrics_merge.h).
+  uint64_t device_count = 0;  // 0: devices.size()
 };
 
 // The Content-Type a scraper expects for this text.

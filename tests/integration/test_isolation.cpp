@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "control_connection.h"
 #include "daemon_runner.h"
 #include "outcome.h"
+#include "prom_text.h"
 
 using bentos::test::DaemonRunner;
 using bentos::test::outcome;
@@ -116,6 +118,33 @@ TEST_CASE("an isolated device runs in its own process and serves its socket") {
   REQUIRE(stats.value("ok", false));
   CHECK(stats["devices"][0].value("sessions_opened", 0) == 1);  // counted in the child
   CHECK(control(d, R"({"command": "list", "device": "kv"})")["devices"][0].value("isolation", "") == "in-process");
+}
+
+TEST_CASE("metrics merge each child's device families into the host's exposition") {
+  DaemonRunner d(manifest(), kControl);
+  REQUIRE(d.ready());
+  REQUIRE(!ask(d, "crashy", "hello").empty());
+  const auto answer = control(d, R"({"command": "metrics"})");
+  REQUIRE(answer.value("ok", false));
+  const std::string text = answer.value("text", "");
+  bentos::test::prom::Exposition e;
+  std::string error;
+  REQUIRE_MESSAGE(bentos::test::prom::parse(text, e, error), error);
+  CHECK(bentos::test::prom::check_histograms(e) == "");
+  CHECK(bentos::test::prom::check_naming(e, "bentos_") == "");
+  const auto value = [&e](const std::string& family, const std::map<std::string, std::string>& labels) {
+    const auto* f = e.family(family);
+    if (!f) return -1.0;
+    for (const auto& s : f->samples)
+      if (s.name == family && s.labels == labels) return s.value;
+    return -1.0;
+  };
+  CHECK(value("bentos_devices", {}) == 2);
+  // Counted in the child, reported by the host; both devices in one family.
+  CHECK(value("bentos_device_sessions_opened_total", {{"device", "crashy"}}) == 1);
+  CHECK(value("bentos_device_sessions_opened_total", {{"device", "kv"}}) == 0);
+  CHECK(value("bentos_device_restarts_total", {{"device", "crashy"}}) == 0);
+  CHECK(value("bentos_device_child_up", {{"device", "crashy"}}) == 1);
 }
 
 TEST_CASE("a crashing isolated device restarts within a second; the others never notice") {
