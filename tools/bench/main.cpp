@@ -51,7 +51,7 @@ const char kUsage[] =
     "             in-process, ratio = isolated / in-process\n"
     "  p2-scale   on a host of its own, N isolated kv devices loaded at once by N clients\n"
     "             (p2-load's, one per device) against N in-process ones: aggregate req/s,\n"
-    "             and the CPU the host and its children used (100 = one CPU)\n"
+    "             the CPU the host and its children used, and the clients' (100 = one CPU)\n"
     "\n"
     "Options:\n"
     "  --json               one JSON object per line per metric:\n"

@@ -8,10 +8,12 @@
 // with --load-sessions sessions) load the N in-process devices at once for
 // S/R seconds, then the N isolated ones. Reported: the aggregate req/s of
 // each kind, and the CPU the host and its children used meanwhile (utime +
-// stime from /proc, as a percentage of one CPU). The host and the clients
+// stime from /proc, as a percentage of one CPU), and the CPU the client
+// threads used (they share the machine). The host and the clients
 // may run on every CPU whatever --placement says: the question is whether
 // the host uses them.
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <string>
@@ -48,8 +50,17 @@ struct Phase {
   // requests / its elapsed time), summed over the rounds.
   double rate_sum = 0;
   double cpu_s = 0;           // host + children CPU over the phases
+  double client_cpu_s = 0;    // the client threads' CPU over the phases
   double wall_s = 0;          // the phases' wall time
 };
+
+// The calling thread's CPU time: the bench's own process total would
+// include the SCHED_IDLE spinners (cpu_keeper.h).
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 std::string manifest(size_t n) {
   std::string devices;
@@ -68,12 +79,17 @@ bool load_all(const std::vector<std::string>& sockets, size_t sessions, double s
               std::string& error) {
   std::vector<P2Run> runs(sockets.size());
   std::vector<std::string> errors(sockets.size());
+  std::vector<double> client_cpu(sockets.size(), 0);
   const double cpu_before = tree_cpu_seconds(host_pid);
   const int64_t start = monotonic_ns();
   {
     std::vector<std::thread> clients;
     for (size_t i = 0; i < sockets.size(); ++i) {
-      clients.emplace_back([&, i] { measure_p2(sockets[i], sessions, seconds, runs[i], errors[i]); });
+      clients.emplace_back([&, i] {
+        const double before = thread_cpu_seconds();
+        measure_p2(sockets[i], sessions, seconds, runs[i], errors[i]);
+        client_cpu[i] = thread_cpu_seconds() - before;
+      });
     }
     for (std::thread& c : clients) c.join();
   }
@@ -85,6 +101,7 @@ bool load_all(const std::vector<std::string>& sockets, size_t sessions, double s
       return false;
     }
     phase.rate_sum += static_cast<double>(runs[i].requests) / runs[i].elapsed_s;
+    phase.client_cpu_s += client_cpu[i];
   }
   if (cpu_before < 0 || cpu_after < 0) {
     error = "cannot read /proc/" + std::to_string(host_pid) + "/stat";
@@ -135,6 +152,10 @@ bool run_p2_scale(const Options& opt, const Target& t, std::vector<Metric>& out,
   out.push_back({"p2-scale", "requests", "req/s", iso.rate_sum / rounds, proc.rate_sum / rounds, "in-process"});
   out.push_back({"p2-scale", "host_cpu", "%cpu", 100 * iso.cpu_s / iso.wall_s, 100 * proc.cpu_s / proc.wall_s,
                  "in-process"});
+  // What the clients took of the same CPUs: with host_cpu, how much of
+  // the machine the run had.
+  out.push_back({"p2-scale", "client_cpu", "%cpu", 100 * iso.client_cpu_s / iso.wall_s,
+                 100 * proc.client_cpu_s / proc.wall_s, "in-process"});
   if (!host.stop()) {
     error = "the p2-scale host did not exit 0 on SIGTERM; its log:\n" + host.log_text();
     return false;
