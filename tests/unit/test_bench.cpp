@@ -1,8 +1,13 @@
 // bentos-bench's own pieces: its hand-written request frames decode with
 // the host's codec to what was meant, it reads the host's reply frames
 // right, its percentile and JSON output are what docs/performance.md
-// says, and llm-stream's baseline client decodes the mock's stream.
+// says, llm-stream's baseline client decodes the mock's stream, and
+// p2-scale's CPU reading from /proc adds up.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +16,7 @@
 #include <vector>
 
 #include "frames.h"
+#include "proc_cpu.h"
 #include "report.h"
 #include "sse_client.h"
 #include "wire/codec.h"
@@ -120,6 +126,70 @@ TEST_CASE("metrics print as one JSON object each, with null where there is no ba
         R"({"scenario": "startup", "metric": "median", "unit": "ms", "host": 3.5, "baseline": null, "ratio": null})");
   const bench::Metric zero{"p3-fanout", "dropped", "events/s", 0, 0.0};
   CHECK(bench::to_json(zero).find("\"ratio\": null") != std::string::npos);
+  // The isolated scenarios say what their baseline column holds.
+  const bench::Metric isolated{"p2-rtt-isolated", "p50", "us", 10.0, 8.0, "in-process"};
+  CHECK(bench::to_json(isolated) ==
+        R"({"scenario": "p2-rtt-isolated", "metric": "p50", "unit": "us", "host": 10, "baseline": 8, "ratio": 1.25, )"
+        R"("baseline_is": "in-process"})");
+}
+
+TEST_CASE("p2-scale reads a process's CPU from /proc/PID/stat, counting fields from the last ')'") {
+  bench::StatCpu s;
+  // A command name with a space and a ')' of its own; utime 300, stime 45,
+  // cutime 7, cstime 3 (fields 14 to 17).
+  REQUIRE(bench::parse_stat_cpu("4242 (my (odd) host) S 17 4242 4242 0 -1 4194560 900 12 0 0 300 45 7 3 20 0 3 0 "
+                                "1234 5678 90\n",
+                                s));
+  CHECK(s.parent == 17);
+  CHECK(s.own_ticks == 345);
+  CHECK(s.reaped_children_ticks == 10);
+  CHECK_FALSE(bench::parse_stat_cpu("4242 (cut) S 17 4242", s));
+  CHECK_FALSE(bench::parse_stat_cpu("no parenthesis 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15", s));
+  CHECK_FALSE(bench::parse_stat_cpu("1 (x) S 17 1 1 0 -1 0 0 0 0 0 ab 45 7 3", s));
+}
+
+namespace {
+
+// Spins until this process has used `seconds` more CPU.
+void burn_cpu(double seconds) {
+  auto used = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double until = used() + seconds;
+  while (used() < until) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("p2-scale's CPU reading counts a live child, and keeps counting it once it is reaped") {
+  const double before = bench::tree_cpu_seconds(::getpid());
+  REQUIRE(before >= 0);
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // burns 0.3 s of CPU, says so, then waits to be killed
+    burn_cpu(0.3);
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  const double with_live_child = bench::tree_cpu_seconds(::getpid());
+  ::kill(child, SIGKILL);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  const double with_reaped_child = bench::tree_cpu_seconds(::getpid());
+  ::close(ready[0]);
+  ::close(ready[1]);
+  // Clock ticks are 10 ms (USER_HZ 100): 0.3 s reads 0.28 s or more.
+  CHECK(with_live_child - before >= 0.28);
+  CHECK(with_reaped_child >= with_live_child - 0.011);
+  CHECK(bench::tree_cpu_seconds(999999999) < 0);
 }
 
 TEST_CASE("a skipped scenario prints its reason as JSON") {

@@ -12,6 +12,14 @@ bool pin_to_cpu(unsigned cpu) {
   return sched_setaffinity(0, sizeof set, &set) == 0;
 }
 
+bool allow_all_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const unsigned cpus = std::thread::hardware_concurrency();
+  for (unsigned i = 0; i < (cpus == 0 ? 1 : cpus) && i < CPU_SETSIZE; ++i) CPU_SET(i, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
 bool CpuKeeper::start() {
   const unsigned cpus = std::thread::hardware_concurrency();
   for (unsigned i = 0; i < (cpus == 0 ? 1 : cpus); ++i) {

@@ -25,6 +25,9 @@ namespace bentos::bench {
 // Restricts the calling thread (and what it spawns or forks later) to
 // `cpu`; false if that is not possible.
 bool pin_to_cpu(unsigned cpu);
+// Lets the calling thread (and what it spawns or starts later) run on
+// every online CPU, whatever --placement pinned; false if refused.
+bool allow_all_cpus();
 
 class CpuKeeper {
  public:

@@ -45,18 +45,27 @@ const char kUsage[] =
     "             chunk latency p50/p99, chunks/s with 64 streams, kv p50/p99 idle and\n"
     "             while the 64 streams run (on a host of its own; skipped without python3\n"
     "             or llm.so)\n"
+    "  p2-rtt-isolated, p2-load-isolated\n"
+    "             p2-rtt and p2-load on kviso (kv with \"isolation\": \"process\") against the\n"
+    "             in-process kv of the same host, taking turns: host = isolated, baseline =\n"
+    "             in-process, ratio = isolated / in-process\n"
+    "  p2-scale   on a host of its own, N isolated kv devices loaded at once by N clients\n"
+    "             (p2-load's, one per device) against N in-process ones: aggregate req/s,\n"
+    "             the CPU the host and its children used, and the clients' (100 = one CPU)\n"
     "\n"
     "Options:\n"
     "  --json               one JSON object per line per metric:\n"
     "                       {\"scenario\",\"metric\",\"unit\",\"host\",\"baseline\",\"ratio\"}\n"
+    "                       (+ \"baseline_is\": \"in-process\" for the isolated ones, p2-scale)\n"
     "  --quick              a seconds-long smoke of every scenario (CI): 0.2 s per side,\n"
     "                       1 round, 2000 idle sessions, 1 startup\n"
-    "  --seconds S          per side of p2-rtt, p2-load, p1-stream, p3-fanout, and of each\n"
-    "                       llm-stream part (default 3)\n"
-    "  --rounds R           p2-rtt, p2-load, p1-stream, llm-stream: host and baseline take\n"
-    "                       R turns of S/R seconds each, so both see the same machine\n"
-    "                       (default 5)\n"
-    "  --load-sessions N    p2-load sessions (default 64)\n"
+    "  --seconds S          per side of p2-rtt, p2-load, p1-stream, p3-fanout, the isolated\n"
+    "                       ones and p2-scale, and of each llm-stream part (default 3)\n"
+    "  --rounds R           p2-rtt, p2-load, p1-stream, llm-stream, the isolated ones,\n"
+    "                       p2-scale: the two sides take R turns of S/R seconds each,\n"
+    "                       so both see the same machine (default 5)\n"
+    "  --load-sessions N    p2-load sessions (and p2-load-isolated's, p2-scale's per\n"
+    "                       device; default 64)\n"
     "  --stream-bytes N     p1-stream bytes per write and read (default 65536)\n"
     "  --stream-window N    p1-stream write+read pairs in flight (default 4)\n"
     "  --listeners M        p3-fanout listeners (default 100)\n"
@@ -64,15 +73,18 @@ const char kUsage[] =
     "  --sessions K         idle sessions (default 100000)\n"
     "  --startup-runs R     host starts measured (default 5)\n"
     "  --llm-streams N      llm-stream streams at once (default 64)\n"
+    "  --scale-devices N    p2-scale kv devices of each kind (default: the CPUs, at least 2)\n"
     "  --mock-llm PATH      the mock provider script (default: tests/support/mock_llm/\n"
     "                       mock_llm.py of the source tree this bench was built from)\n"
-    "  --socket-dir DIR     use a running host's kv.sock, echo.sock, fanout.sock\n"
+    "  --socket-dir DIR     use a running host's kv.sock, echo.sock, fanout.sock (and\n"
+    "                       kviso.sock for the isolated scenarios; skipped without it)\n"
     "  --host-pid PID       that host's pid (the sessions scenario reads its RSS)\n"
     "  --host-binary PATH   default: host/bentos-driver-host of this build tree\n"
     "  --placement P        where the client and the server under test run: same (all\n"
     "                       on CPU 0: what each request costs in software; default),\n"
     "                       split (client on CPU 0, host or baseline on CPU 1) or any\n"
-    "                       (the kernel decides); docs/performance.md\n"
+    "                       (the kernel decides); docs/performance.md. p2-scale runs\n"
+    "                       its host and clients on every CPU whatever this says\n"
     "  --no-keep-awake      let idle CPUs halt (by default one SCHED_IDLE spinner per\n"
     "                       CPU keeps them awake: on a VM, waking a halted vCPU\n"
     "                       costs more than a round trip; docs/performance.md)\n"
@@ -89,9 +101,16 @@ struct NamedScenario {
 };
 
 const NamedScenario kScenarios[] = {
-    {"p2-rtt", run_p2_rtt},       {"p2-load", run_p2_load},   {"p1-stream", run_p1_stream},
-    {"p3-fanout", run_p3_fanout}, {"sessions", run_sessions}, {"startup", run_startup},
+    {"p2-rtt", run_p2_rtt},
+    {"p2-load", run_p2_load},
+    {"p1-stream", run_p1_stream},
+    {"p3-fanout", run_p3_fanout},
+    {"sessions", run_sessions},
+    {"startup", run_startup},
     {"llm-stream", run_llm_stream},
+    {"p2-rtt-isolated", run_p2_rtt_isolated},
+    {"p2-load-isolated", run_p2_load_isolated},
+    {"p2-scale", run_p2_scale},
 };
 
 int usage_error(const std::string& msg) {
@@ -193,6 +212,8 @@ int main(int argc, char** argv) {
         ok = count(1, 1000, opt.startup_runs);
       } else if (arg == "--llm-streams") {
         ok = count(1, 4096, opt.llm_streams);
+      } else if (arg == "--scale-devices") {
+        ok = count(1, 256, opt.scale_devices);
       } else if (arg == "--mock-llm") {
         target.mock_llm = absolute(value);
       } else if (arg == "--host-pid") {
@@ -227,7 +248,8 @@ int main(int argc, char** argv) {
   target.llm_plugin = find_llm_plugin(target.plugin_dir);
 
   // Our own host, unless told to use a running one. kv's max_sessions is
-  // raised so the sessions scenario's K fit on one connection.
+  // raised so the sessions scenario's K fit on one connection; kviso is
+  // the same kv in a child process (the *-isolated scenarios).
   // Placement (see cpu_keeper.h): "same" pins everything to CPU 0 now, so
   // the host and the baseline started below inherit it; "split" starts
   // them on CPU 1 and moves the client to CPU 0 after.
@@ -238,13 +260,14 @@ int main(int argc, char** argv) {
   HostProcess host;
   if (socket_dir.empty()) {
     const uint64_t max_sessions = std::max<uint64_t>(opt.idle_sessions + 1024, 262144);
-    const std::string bench_devices =
-        ",\n  {\"name\": \"kvbench\", \"plugin\": \"kv.so\", \"config\": {\"strict\": false}, \"limits\": "
-        "{\"max_sessions\": " +
-        std::to_string(max_sessions) + "}},\n  {\"name\": \"fanout\", \"plugin\": \"" + fanout_plugin +
-        "\", \"config\": {\"burst\": " + std::to_string(fanout_burst) + "}}";
+    const std::string kv_entry = "\"plugin\": \"kv.so\", \"config\": {\"strict\": false}, \"limits\": "
+                                 "{\"max_sessions\": " + std::to_string(max_sessions) + "}";
+    const std::string bench_devices = ",\n  {\"name\": \"kvbench\", " + kv_entry + "},\n  {\"name\": \"kviso\", " +
+                                      kv_entry + ", \"isolation\": \"process\"}" +
+                                      ",\n  {\"name\": \"fanout\", \"plugin\": \"" + fanout_plugin +
+                                      "\", \"config\": {\"burst\": " + std::to_string(fanout_burst) + "}}";
     std::vector<std::string> devices = example_device_names();
-    devices.insert(devices.end(), {"kvbench", "fanout"});
+    devices.insert(devices.end(), {"kvbench", "kviso", "fanout"});
     std::string error;
     if (!host.start({target.host_binary, target.plugin_dir, example_manifest(bench_devices), devices}, error) ||
         !host.wait_ready(10000, error)) {
@@ -252,11 +275,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     target.kv = host.socket("kvbench");
+    target.kv_isolated = host.socket("kviso");
     target.echo = host.socket("echo");
     target.fanout = host.socket("fanout");
     target.host_pid = host.pid();
   } else {
     target.kv = socket_dir + "/kv.sock";
+    target.kv_isolated = socket_dir + "/kviso.sock";
     target.echo = socket_dir + "/echo.sock";
     target.fanout = socket_dir + "/fanout.sock";
   }
@@ -291,8 +316,14 @@ int main(int argc, char** argv) {
       if (json) {
         std::printf("%s\n", skipped_json(s->name, error).c_str());
       } else {
-        std::printf("%-10s skipped: %s\n", s->name, error.c_str());
+        std::printf("%-16s skipped: %s\n", s->name, error.c_str());
       }
+    }
+    const auto not_raw = std::find_if(metrics.begin(), metrics.end(),
+                                       [](const Metric& m) { return !m.baseline_is.empty(); });
+    if (!json && not_raw != metrics.end()) {
+      std::printf("# %s: host = isolated, baseline = %s, ratio = isolated / %s\n", s->name,
+                  not_raw->baseline_is.c_str(), not_raw->baseline_is.c_str());
     }
     for (const Metric& m : metrics) {
       if (json) {

@@ -43,7 +43,8 @@ int64_t percentile(const std::vector<int64_t>& sorted, double q) {
 std::string to_json(const Metric& m) {
   return "{\"scenario\": " + quoted(m.scenario) + ", \"metric\": " + quoted(m.metric) + ", \"unit\": " +
          quoted(m.unit) + ", \"host\": " + number(m.host) + ", \"baseline\": " + optional_number(m.baseline) +
-         ", \"ratio\": " + optional_number(m.ratio()) + "}";
+         ", \"ratio\": " + optional_number(m.ratio()) +
+         (m.baseline_is.empty() ? std::string() : ", \"baseline_is\": " + quoted(m.baseline_is)) + "}";
 }
 
 std::string skipped_json(const std::string& scenario, const std::string& reason) {
@@ -64,12 +65,12 @@ std::string skipped_json(const std::string& scenario, const std::string& reason)
 }
 
 void print_table_header(FILE* out) {
-  std::fprintf(out, "%-10s %-16s %-9s %12s %12s %7s\n", "scenario", "metric", "unit", "host", "baseline", "ratio");
+  std::fprintf(out, "%-16s %-16s %-9s %12s %12s %7s\n", "scenario", "metric", "unit", "host", "baseline", "ratio");
 }
 
 void print_table_row(FILE* out, const Metric& m) {
   const int precision = std::fabs(m.host) >= 1000 ? 0 : (std::fabs(m.host) >= 10 ? 1 : 2);
-  std::fprintf(out, "%-10s %-16s %-9s %12s %12s %7s\n", m.scenario.c_str(), m.metric.c_str(), m.unit.c_str(),
+  std::fprintf(out, "%-16s %-16s %-9s %12s %12s %7s\n", m.scenario.c_str(), m.metric.c_str(), m.unit.c_str(),
                cell(m.host, precision).c_str(), cell(m.baseline, precision).c_str(), cell(m.ratio(), 2).c_str());
 }
 

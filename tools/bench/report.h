@@ -19,6 +19,10 @@ struct Metric {
   std::string unit;
   double host = 0;
   std::optional<double> baseline;  // none where a raw baseline makes no sense
+  // What the baseline column holds when it is not the raw baseline: the
+  // *-isolated scenarios compare an isolated kv ("host") with the
+  // in-process one ("in-process"). Empty: the raw baseline.
+  std::string baseline_is;
   // host / baseline, when both are there and the baseline is not zero.
   std::optional<double> ratio() const;
 };
@@ -27,7 +31,8 @@ struct Metric {
 // sample with at least q of all samples at or below it. 0 when empty.
 int64_t percentile(const std::vector<int64_t>& sorted, double q);
 
-// One JSON object per line: {"scenario","metric","unit","host","baseline","ratio"}.
+// One JSON object per line: {"scenario","metric","unit","host","baseline","ratio"},
+// plus "baseline_is" when the baseline is not the raw one.
 std::string to_json(const Metric& m);
 // A skipped scenario's line: {"scenario", "skipped": reason}.
 std::string skipped_json(const std::string& scenario, const std::string& reason);

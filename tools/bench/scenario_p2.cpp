@@ -5,9 +5,16 @@
 // connection, each with one request in flight. A request's latency is from
 // sending its write to receiving its read's answer, so against the
 // baseline (which echoes each frame) it is two round trips.
+//
+// p2-rtt-isolated and p2-load-isolated (issue 14) run the same clients on
+// an isolated kv (a child process serving its socket directly) and on the
+// in-process kv of the same host, taking turns: the ratio is what
+// isolation costs a request.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <utility>
 
 #include "frame_socket.h"
 #include "frames.h"
@@ -28,13 +35,6 @@ struct Lane {
   uint64_t n = 0;          // requests started
   int64_t started_ns = 0;  // the current request's write
   bool done = false;
-};
-
-// Summed over a side's rounds.
-struct P2Result {
-  uint64_t requests = 0;
-  double elapsed_s = 0;
-  std::vector<int64_t> latency_ns;  // sorted once every round ran
 };
 
 // Ids say which lane and which half: ((lane + 1) << 1) | is_read.
@@ -73,7 +73,7 @@ bool open_lanes(FrameSocket& sock, std::vector<Lane>& lanes, bool baseline, std:
   return ok;
 }
 
-bool run_p2(const std::string& path, size_t sessions, double seconds, bool baseline, P2Result& result,
+bool run_p2(const std::string& path, size_t sessions, double seconds, bool baseline, P2Run& result,
             std::string& error) {
   std::unique_ptr<FrameSocket> sock = FrameSocket::connect(path, error);
   if (!sock) return false;
@@ -133,35 +133,70 @@ bool run_p2(const std::string& path, size_t sessions, double seconds, bool basel
   return true;
 }
 
-bool p2_scenario(const char* name, size_t sessions, const Options& opt, const Target& t, std::vector<Metric>& out,
-                 std::string& error) {
-  P2Result host, base;
+// One side of a comparison: a socket, and whether it is the raw baseline
+// (which echoes the frames, so its answers are not checked as kv's).
+struct Side {
+  std::string path;
+  bool raw_baseline;
+  const char* name;  // for errors
+};
+
+// `sessions` lanes on `a` and on `b`, taking turns for opt.rounds rounds;
+// appends req/s and latency percentiles with `a` in the host column and `b`
+// in the baseline column (Metric::baseline_is = `baseline_is`).
+bool compare_p2(const char* name, size_t sessions, const Options& opt, const Side& a, const Side& b,
+                const std::string& baseline_is, std::vector<Metric>& out, std::string& error) {
+  P2Run host, base;
   host.latency_ns.reserve(1 << 20);
   base.latency_ns.reserve(1 << 20);
   const double each = opt.seconds / static_cast<double>(opt.rounds);
   for (uint64_t round = 0; round < opt.rounds; ++round) {
-    if (!run_p2(t.kv, sessions, each, false, host, error)) return false;
-    if (!run_p2(t.baseline, sessions, each, true, base, error)) {
-      error = "baseline: " + error;
-      return false;
+    for (auto [side, result] : {std::pair{&a, &host}, std::pair{&b, &base}}) {
+      if (!run_p2(side->path, sessions, each, side->raw_baseline, *result, error)) {
+        error = std::string(side->name) + ": " + error;
+        return false;
+      }
     }
   }
   std::sort(host.latency_ns.begin(), host.latency_ns.end());
   std::sort(base.latency_ns.begin(), base.latency_ns.end());
-  auto us = [](const P2Result& r, double q) { return static_cast<double>(percentile(r.latency_ns, q)) / 1e3; };
-  auto rate = [](const P2Result& r) { return static_cast<double>(r.requests) / r.elapsed_s; };
-  out.push_back({name, "requests", "req/s", rate(host), rate(base)});
-  out.push_back({name, "p50", "us", us(host, 0.50), us(base, 0.50)});
-  out.push_back({name, "p99", "us", us(host, 0.99), us(base, 0.99)});
-  out.push_back({name, "p99.9", "us", us(host, 0.999), us(base, 0.999)});
+  auto us = [](const P2Run& r, double q) { return static_cast<double>(percentile(r.latency_ns, q)) / 1e3; };
+  auto rate = [](const P2Run& r) { return static_cast<double>(r.requests) / r.elapsed_s; };
+  out.push_back({name, "requests", "req/s", rate(host), rate(base), baseline_is});
+  out.push_back({name, "p50", "us", us(host, 0.50), us(base, 0.50), baseline_is});
+  out.push_back({name, "p99", "us", us(host, 0.99), us(base, 0.99), baseline_is});
+  out.push_back({name, "p99.9", "us", us(host, 0.999), us(base, 0.999), baseline_is});
   return true;
+}
+
+bool p2_scenario(const char* name, size_t sessions, const Options& opt, const Target& t, std::vector<Metric>& out,
+                 std::string& error) {
+  return compare_p2(name, sessions, opt, {t.kv, false, "host"}, {t.baseline, true, "baseline"}, "", out, error);
+}
+
+// The isolated kv against the in-process one, in the same host and run.
+// A host given with --socket-dir may have no isolated kv: skipped.
+bool p2_isolated_scenario(const char* name, size_t sessions, const Options& opt, const Target& t,
+                          std::vector<Metric>& out, std::string& error) {
+  std::error_code ec;
+  if (t.kv_isolated.empty() || !std::filesystem::exists(t.kv_isolated, ec)) {
+    error = "no isolated kv socket at '" + t.kv_isolated +
+            "' (with --socket-dir: a kv device named kviso with \"isolation\": \"process\")";
+    return true;
+  }
+  return compare_p2(name, sessions, opt, {t.kv_isolated, false, "isolated kv"}, {t.kv, false, "in-process kv"},
+                    "in-process", out, error);
 }
 
 }  // namespace
 
+bool measure_p2(const std::string& kv_socket, size_t sessions, double seconds, P2Run& run, std::string& error) {
+  return run_p2(kv_socket, sessions, seconds, false, run, error);
+}
+
 bool measure_p2_latency(const std::string& kv_socket, double seconds, std::vector<int64_t>& latency_ns,
                         std::string& error) {
-  P2Result result;
+  P2Run result;
   if (!run_p2(kv_socket, 1, seconds, false, result, error)) return false;
   latency_ns.insert(latency_ns.end(), result.latency_ns.begin(), result.latency_ns.end());
   return true;
@@ -173,6 +208,14 @@ bool run_p2_rtt(const Options& opt, const Target& t, std::vector<Metric>& out, s
 
 bool run_p2_load(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
   return p2_scenario("p2-load", static_cast<size_t>(opt.load_sessions), opt, t, out, error);
+}
+
+bool run_p2_rtt_isolated(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
+  return p2_isolated_scenario("p2-rtt-isolated", 1, opt, t, out, error);
+}
+
+bool run_p2_load_isolated(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error) {
+  return p2_isolated_scenario("p2-load-isolated", static_cast<size_t>(opt.load_sessions), opt, t, out, error);
 }
 
 }  // namespace bentos::bench

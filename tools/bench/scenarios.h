@@ -29,11 +29,13 @@ struct Options {
   uint64_t idle_sessions = 100000;  // sessions: K idle P2 sessions
   uint64_t startup_runs = 5;     // startup: host starts measured (median reported)
   uint64_t llm_streams = 64;     // llm-stream: streams at once (chunks/s, kv under load)
+  uint64_t scale_devices = 0;    // p2-scale: kv devices of each kind; 0 = the CPUs, at least 2
 };
 
 // Where the scenarios find things.
 struct Target {
   std::string kv, echo, fanout;  // device sockets (kv: P2, echo: P1, fanout: the bench's P3 plugin)
+  std::string kv_isolated;       // kv with "isolation": "process", configured as `kv` otherwise
   pid_t host_pid = -1;           // for RSS; -1 when the host is not ours to read
   std::string host_binary;       // startup spawns it
   std::string plugin_dir;        // the example plugins
@@ -54,6 +56,21 @@ bool run_p3_fanout(const Options& opt, const Target& t, std::vector<Metric>& out
 bool run_sessions(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 bool run_startup(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
 bool run_llm_stream(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+// Issue 14: p2-rtt and p2-load on `kv_isolated` against `kv` (baseline
+// column: in-process), and p2-scale (scenario_scale.cpp).
+bool run_p2_rtt_isolated(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_p2_load_isolated(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+bool run_p2_scale(const Options& opt, const Target& t, std::vector<Metric>& out, std::string& error);
+
+// p2-load's client on its own: `sessions` kv sessions on one connection to
+// `kv_socket`, one request (write, then read) in flight each, for
+// `seconds`; adds to `run`. Any thread (each call has its own socket).
+struct P2Run {
+  uint64_t requests = 0;
+  double elapsed_s = 0;
+  std::vector<int64_t> latency_ns;  // unsorted
+};
+bool measure_p2(const std::string& kv_socket, size_t sessions, double seconds, P2Run& run, std::string& error);
 
 // p2-rtt's measurement on its own: one kv session at `kv_socket`,
 // sequential requests (write, then read) for `seconds`; appends each
