@@ -82,6 +82,7 @@ bentos::daemon::Host::Settings make_host_settings(const bentos::config::Options&
   settings.child_launch.arguments = {"--log-level", bentos::log::level_name(options.log_level)};
   if (options.allow_insecure_plugins) settings.child_launch.arguments.push_back("--allow-insecure-plugins");
   settings.child_launch.max_connections = manifests.max_connections;
+  settings.child_launch.start_timeout_ms = manifests.lifecycle_timeout_ms;
   return settings;
 }
 

@@ -72,9 +72,8 @@ std::string signal_name(int signum) {
 std::string describe_exit(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    std::string text = "signal " + signal_name(WTERMSIG(status));
-    if (WCOREDUMP(status)) text += " (core dumped)";
-    return text;
+    // Said either way: the operator's next question is where the core is.
+    return "signal " + signal_name(WTERMSIG(status)) + (WCOREDUMP(status) ? " (core dumped)" : " (no core dump)");
   }
   return "wait status " + std::to_string(status);
 }

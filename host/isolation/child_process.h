@@ -33,7 +33,8 @@ std::string own_executable();
 pid_t spawn_child(const std::string& exe, const std::vector<std::string>& args, int listen_fd, int channel_fd,
                   std::string& error);
 
-// A wait status in words: "exit status 3", "signal SIGSEGV (core dumped)".
+// A wait status in words: "exit status 3", "signal SIGSEGV (core dumped)",
+// "signal SIGKILL (no core dump)".
 std::string describe_exit(int status);
 // "SIGSEGV" for 11.
 std::string signal_name(int signum);

@@ -218,9 +218,11 @@ void IsolatedDevice::heartbeat() {
   const auto watchdog = std::chrono::milliseconds(spec_.isolation.watchdog());
   const auto now = Clock::now();
   if (hello_.empty()) {
-    // Still loading its plugin (or in create()): the watchdog covers that too.
-    if (now - spawned_at_ > watchdog)
-      kill_child("did not start serving within watchdog_ms " + std::to_string(watchdog.count()));
+    // Still loading its plugin or in create(), which may take as long as a
+    // reload lets it (lifecycle_timeout_ms), not just one heartbeat.
+    const auto start_bound = std::max(watchdog, std::chrono::milliseconds(launch_.start_timeout_ms));
+    if (now - spawned_at_ > start_bound)
+      kill_child("did not start serving within " + std::to_string(start_bound.count()) + " ms");
     return;
   }
   if (channel_ && channel_->oldest_wait() > watchdog) {

@@ -33,6 +33,9 @@ struct ChildLaunch {
   std::string executable;
   std::vector<std::string> arguments;
   uint64_t max_connections = 1024;  // each child's share of the host-wide limit
+  // How long a child may take to load its plugin and run create() before
+  // it is killed (the host's lifecycle_timeout_ms; at least watchdog_ms).
+  uint64_t start_timeout_ms = 10000;
 };
 
 // The backoff and crash-loop rule, apart so tests can read it.
