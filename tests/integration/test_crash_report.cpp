@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon_runner.h"
@@ -167,6 +169,32 @@ TEST_CASE("a fatal signal while no plugin code runs says so, and who sent it") {
   CHECK(count(log, "error: the host was killed with SIGSEGV (segmentation fault, sent by process " +
                        std::to_string(::getpid()) +
                        ") while no plugin callback was running on the crashing thread") == 1);
+}
+
+TEST_CASE("systemd's watchdog SIGABRT while a callback spins on the loop names the device that hangs it") {
+  NoCoreFiles no_cores;
+  DaemonRunner d(R"([{"name": "crashy", "plugin": "crasher.so"}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("crashy");
+  REQUIRE(c);
+  REQUIRE(outcome(c->open(1, kRdwr)) == "opened");
+  REQUIRE(outcome(c->write(1, "spin")) == "wrote 4");
+  bentos::wire::Request read;
+  read.fh = 1;
+  read.kind = bentos::wire::OpKind::read;
+  read.size = 100;
+  c->send(std::move(read));  // answered never: the callback spins
+  // The loop thread is the main thread, where the kernel delivers a
+  // signal sent to the process (as WatchdogSec= sends SIGABRT).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  REQUIRE(d.signal(SIGABRT));
+  const int status = d.wait_end(10000);
+  const std::string log = d.log();
+  INFO("log:\n" << log);
+  CHECK_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT), signal_text(status));
+  CHECK(count(log, "error: crashy: the host was killed with SIGABRT (aborted, sent by process " +
+                       std::to_string(::getpid()) + ") in a plugin callback of device 'crashy' (on_request, plugin " +
+                       crasher_path() + ")") == 1);
 }
 
 TEST_CASE("a plugin that crashes in create() under --check names the device and create") {
