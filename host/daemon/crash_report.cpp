@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 
 #include "loop/signal_stack.h"
+#include "util/log.h"
 
 namespace bentos::daemon {
 
@@ -15,7 +15,7 @@ namespace {
 constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 // Read by the handler; set once by install_crash_report(), before any
-// handler can run (getenv is not async-signal-safe).
+// handler can run (what it asks calls getenv, not async-signal-safe).
 bool g_journal = false;
 
 // Appends to a fixed buffer, cutting what does not fit; keeps room for
@@ -52,14 +52,18 @@ class LineWriter {
 };
 
 // strsignal() may allocate and is not async-signal-safe: the five we catch.
-void describe(int signum, const char*& name, const char*& meaning) {
+struct SignalText {
+  const char* name;  // null for a signal not caught here
+  const char* meaning;
+};
+SignalText describe(int signum) {
   switch (signum) {
-    case SIGSEGV: name = "SIGSEGV", meaning = "segmentation fault"; return;
-    case SIGBUS: name = "SIGBUS", meaning = "bus error"; return;
-    case SIGFPE: name = "SIGFPE", meaning = "arithmetic exception"; return;
-    case SIGILL: name = "SIGILL", meaning = "illegal instruction"; return;
-    case SIGABRT: name = "SIGABRT", meaning = "aborted"; return;
-    default: name = nullptr, meaning = "fatal signal"; return;
+    case SIGSEGV: return {"SIGSEGV", "segmentation fault"};
+    case SIGBUS: return {"SIGBUS", "bus error"};
+    case SIGFPE: return {"SIGFPE", "arithmetic exception"};
+    case SIGILL: return {"SIGILL", "illegal instruction"};
+    case SIGABRT: return {"SIGABRT", "aborted"};
+    default: return {nullptr, "fatal signal"};
   }
 }
 
@@ -100,13 +104,11 @@ size_t format_crash_line(char* out, size_t capacity, int signum, pid_t sender, c
   if (journal) line.add("<3>");
   line.add("error: ");
   if (site && site->device) line.add(site->device).add(": ");
-  const char* name = nullptr;
-  const char* meaning = nullptr;
-  describe(signum, name, meaning);
+  const SignalText text = describe(signum);
   line.add(sender > 0 ? "the host was killed with " : "the host crashed with ");
-  if (name) line.add(name);
+  if (text.name) line.add(text.name);
   else line.add("signal ").add_number(signum);
-  line.add(" (").add(meaning);
+  line.add(" (").add(text.meaning);
   if (sender > 0) line.add(", sent by process ").add_number(sender);
   line.add(")");
   if (site && site->device) {
@@ -128,8 +130,7 @@ void install_crash_report() {
   // that could still crash.
   static const loop::SignalStack* main_stack = new loop::SignalStack();
   (void)main_stack;
-  const char* journal = std::getenv("JOURNAL_STREAM");  // as util/log.cpp decides
-  g_journal = journal != nullptr && *journal != '\0';
+  g_journal = log::to_journal();
   struct sigaction action {};
   action.sa_sigaction = on_fatal_signal;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
