@@ -6,7 +6,8 @@
 //
 //   error: crashy: the host crashed with SIGSEGV (segmentation fault) in a
 //   plugin callback of device 'crashy' (on_request, plugin /p/crasher.so);
-//   exiting by the same signal so that the service manager restarts it
+//   exiting by the same signal so that the service manager restarts the
+//   host
 //
 // (one line). The handler then lets the process die by that same signal,
 // so the exit status, core dumps and systemd's Restart=on-failure see the

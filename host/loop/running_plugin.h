@@ -28,10 +28,11 @@ struct PluginCallSite {
 // linked into the executable, never into a plugin.
 [[gnu::tls_model("initial-exec")]] inline constinit thread_local const PluginCallSite* running_plugin = nullptr;
 
-// Marks `site` as running for its lifetime; restores the outer mark after
-// (plugin code may run host code that runs plugin code again: a service
-// called from a callback that runs a posted task inline, say). The site
-// must outlive the scope. Stack-only; the owning thread only.
+// Marks `site` as running for its lifetime, then restores the mark that
+// was there before: should plugin code ever run inside another plugin call
+// on the same thread, the outer call is named again once the inner one
+// returns. The site must outlive the scope. Stack-only; the owning thread
+// only.
 class RunningPluginScope {
  public:
   explicit RunningPluginScope(const PluginCallSite& site) noexcept : outer_(running_plugin) {

@@ -86,8 +86,7 @@ TEST_CASE("PluginGuard::run marks its thread with the device, the call and the f
   outer.run("on_request", [&] {
     REQUIRE(running_plugin != nullptr);
     seen_outer = std::string(running_plugin->device) + "|" + running_plugin->plugin + "|" + running_plugin->what;
-    // A nested call (a service that runs plugin code inline) marks its
-    // own device, then gives the outer mark back.
+    // A nested call marks its own device, then gives the outer mark back.
     inner.run("a post() task", [&] {
       seen_inner = std::string(running_plugin->device) + "|" + (running_plugin->plugin ? "file" : "no file") + "|" +
                    running_plugin->what;
