@@ -172,7 +172,12 @@ bool PluginLibrary::file_replaced() const {
 }
 
 PluginLibrary::~PluginLibrary() {
-  if (dl_) dlclose(dl_);
+  if (dl_) {
+    // The file's destructors run: plugin code, named if it crashes.
+    const loop::PluginCallSite site{nullptr, path_.c_str(), "unloading the file"};
+    const loop::RunningPluginScope unloading(site);
+    dlclose(dl_);
+  }
   if (snapshot_fd_ < 0) return;
   // A snapshot that cannot be unloaded either keeps its name, the memfd's
   // /proc/self/fd path: closing the descriptor would let a later snapshot
