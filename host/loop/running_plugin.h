@@ -3,7 +3,7 @@
 // signal handler on the crashing thread).
 //
 // PluginGuard::run marks every plugin call with a RunningPluginScope, and
-// PluginLibrary marks loading a plugin file. A mark is a PluginCallSite on
+// PluginLibrary marks loading and unloading a plugin file. A mark is a PluginCallSite on
 // the caller's stack and one thread-local pointer store on entry and one
 // on exit: this is on the path of every callback, so nothing is copied.
 //
@@ -16,7 +16,7 @@
 namespace bentos::loop {
 
 struct PluginCallSite {
-  const char* device;  // the device's name, or null (loading a file)
+  const char* device;  // the device's name, or null (loading or unloading a file)
   const char* plugin;  // the plugin file's path, or null
   const char* what;    // "on_request", "create", "a timer callback"...
 };
