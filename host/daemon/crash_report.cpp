@@ -17,6 +17,7 @@ constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 // Read by the handler; set once by install_crash_report(), before any
 // handler can run (what it asks calls getenv, not async-signal-safe).
 bool g_journal = false;
+bool g_isolated_child = false;
 
 // Appends to a fixed buffer, cutting what does not fit; keeps room for
 // the final newline. Async-signal-safe: no allocation, no locale.
@@ -84,7 +85,7 @@ void on_fatal_signal(int signum, siginfo_t* info, void*) {
   const bool sent = info && info->si_code <= 0 && info->si_pid != ::getpid();
   char line[1536];
   const size_t len = format_crash_line(line, sizeof line, signum, sent ? info->si_pid : 0,
-                                       loop::running_plugin, g_journal);
+                                       loop::running_plugin, g_journal, g_isolated_child);
   write_all(STDERR_FILENO, line, len);
   // SA_RESETHAND put the default action back on entry. A fault the kernel
   // raised (si_code > 0) happens again when the faulting instruction runs
@@ -99,13 +100,14 @@ void on_fatal_signal(int signum, siginfo_t* info, void*) {
 }  // namespace
 
 size_t format_crash_line(char* out, size_t capacity, int signum, pid_t sender, const loop::PluginCallSite* site,
-                         bool journal) noexcept {
+                         bool journal, bool isolated_child) noexcept {
   LineWriter line(out, capacity);
   if (journal) line.add("<3>");
   line.add("error: ");
   if (site && site->device) line.add(site->device).add(": ");
   const SignalText text = describe(signum);
-  line.add(sender > 0 ? "the host was killed with " : "the host crashed with ");
+  line.add(isolated_child ? "the device's isolated process" : "the host");
+  line.add(sender > 0 ? " was killed with " : " crashed with ");
   if (text.name) line.add(text.name);
   else line.add("signal ").add_number(signum);
   line.add(" (").add(text.meaning);
@@ -121,9 +123,12 @@ size_t format_crash_line(char* out, size_t capacity, int signum, pid_t sender, c
     line.add(" while no plugin callback was running on the crashing thread (the host itself, or a thread a "
              "plugin started)");
   }
-  line.add("; exiting by the same signal so that the service manager restarts the host");
+  line.add(isolated_child ? "; exiting by the same signal so that the host restarts this device"
+                          : "; exiting by the same signal so that the service manager restarts the host");
   return line.finish();
 }
+
+void report_crashes_as_isolated_child() { g_isolated_child = true; }
 
 void install_crash_report() {
   // Never freed: the alternate stack must outlive every static destructor

@@ -34,13 +34,19 @@ namespace bentos::daemon {
 // first thing in main(), on the main thread; again is harmless.
 void install_crash_report();
 
+// In an isolated device's child process (daemon/isolated_child.cpp): its
+// crash takes down that device alone, and the host, not the service
+// manager, starts it again; the line says so. Before any plugin loads.
+void report_crashes_as_isolated_child();
+
 // The line for a death by `signum` (with its trailing newline, and
 // journald's "<3>" priority prefix when `journal`), written into `out`,
 // cut to fit `capacity`; returns its length. `sender` is the process that
 // sent the signal with kill(2), or 0 when the crashing code raised it
 // itself (a fault, abort()). `site` is the plugin call that was running on
-// the crashing thread, or null. Async-signal-safe.
+// the crashing thread, or null. `isolated_child`: the line of an isolated
+// device's child process. Async-signal-safe.
 size_t format_crash_line(char* out, size_t capacity, int signum, pid_t sender, const loop::PluginCallSite* site,
-                         bool journal) noexcept;
+                         bool journal, bool isolated_child = false) noexcept;
 
 }  // namespace bentos::daemon

@@ -197,6 +197,27 @@ TEST_CASE("systemd's watchdog SIGABRT while a callback spins on the loop names t
                        crasher_path() + ")") == 1);
 }
 
+TEST_CASE("an isolated device's crash is reported by its own process, and the host goes on") {
+  NoCoreFiles no_cores;
+  DaemonRunner d(R"([{"name": "crashy", "plugin": "crasher.so", "isolation": "process"},
+                     {"name": "kv", "plugin": "kv.so"}])");
+  REQUIRE(d.ready());
+  auto c = d.connect("crashy");
+  REQUIRE(c);
+  REQUIRE(outcome(c->open(1, kRdwr)) == "opened");
+  REQUIRE(outcome(c->write(1, "segv")) == "wrote 4");
+  CHECK(!c->read(1, 100, 3000));  // the child died with the call
+  CHECK(d.wait_for_log("error: crashy: the device's isolated process crashed with SIGSEGV (segmentation fault) in "
+                       "a plugin callback of device 'crashy' (on_request, plugin " + crasher_path() +
+                       "); exiting by the same signal so that the host restarts this device"));
+  CHECK(d.wait_end(300) == -1);  // the host itself keeps running
+  auto kv = d.connect("kv");
+  REQUIRE(kv);
+  CHECK(outcome(kv->open(1, kRdwr)) == "opened");
+  INFO("log:\n" << d.log());
+  CHECK(d.log().find("the host crashed") == std::string::npos);
+}  // and stops cleanly (the runner checks exit 0)
+
 TEST_CASE("a plugin that crashes in create() under --check names the device and create") {
   NoCoreFiles no_cores;
   const std::string dir = bentos::test::make_temp_dir("bentos-crash");

@@ -20,9 +20,9 @@
 namespace {
 
 std::string line_for(int signum, pid_t sender, const bentos::loop::PluginCallSite* site, bool journal = false,
-                     size_t capacity = 1536) {
+                     size_t capacity = 1536, bool isolated_child = false) {
   std::string out(capacity, '\0');
-  out.resize(bentos::daemon::format_crash_line(out.data(), capacity, signum, sender, site, journal));
+  out.resize(bentos::daemon::format_crash_line(out.data(), capacity, signum, sender, site, journal, isolated_child));
   return out;
 }
 
@@ -61,6 +61,14 @@ TEST_CASE("the crash line without a plugin call, while loading a file, and for a
   CHECK(line_for(SIGABRT, 4321, &site).rfind(
             "error: llm: the host was killed with SIGABRT (aborted, sent by process 4321) in a plugin callback", 0) ==
         0);
+}
+
+TEST_CASE("an isolated device's child says that only it goes, and that the host restarts it") {
+  const bentos::loop::PluginCallSite site{"crashy", "/p/crasher.so", "on_request"};
+  CHECK(line_for(SIGSEGV, 0, &site, false, 1536, /*isolated_child=*/true) ==
+        "error: crashy: the device's isolated process crashed with SIGSEGV (segmentation fault) in a plugin "
+        "callback of device 'crashy' (on_request, plugin /p/crasher.so); exiting by the same signal so that the "
+        "host restarts this device\n");
 }
 
 TEST_CASE("under journald the crash line carries the error priority, like every log line") {
