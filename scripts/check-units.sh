@@ -14,6 +14,9 @@
 #    host answers, removed when it does not, and no .tmp is left;
 #  - the example drop-in tcp-endpoints.conf (network for tcp:// endpoints
 #    and the llm plugin) applied to the main unit: verify finds nothing;
+#  - both host units restart the host after a crash (Restart=on-failure
+#    or always; no crash signal in RestartPreventExitStatus= or
+#    SuccessExitStatus=);
 #  - the sysusers.d file parses (systemd-sysusers --dry-run) and the OpenRC
 #    script parses (sh -n).
 #   scripts/check-units.sh [--no-openrc] [ROOT]
@@ -83,6 +86,44 @@ for unit in bentos-driver-host.service bentos-driver-host@check.service bentos-d
     status=1
   else
     echo "ok: $unit"
+  fi
+done
+
+echo "== a crashed host is restarted (Restart=) =="
+# A plugin in the host's process that crashes it (SIGSEGV, SIGABRT...:
+# the host logs one line and dies by that signal) or calls exit(N) must
+# bring the host back: Restart=on-failure or always restarts on an
+# unclean signal and on a non-zero exit (systemd.service(5), the table
+# under Restart=). A signal listed in RestartPreventExitStatus= or
+# SuccessExitStatus= would undo that for it. The last assignment of a key
+# wins; an empty one resets the list.
+last_value() { sed -n "s/^$1=//p" "$2" | tail -n1; }
+list_value() { # every entry since the last empty assignment
+  sed -n "s/^$1=//p" "$2" | awk '$0 == "" { list = ""; next } { list = list " " $0 } END { print list }'
+}
+for unit in bentos-driver-host.service bentos-driver-host@check.service; do
+  restart=$(last_value Restart "$units/$unit")
+  case $restart in
+    on-failure | always) ;;
+    *)
+      echo "FAIL: $unit: Restart=${restart:-(unset: no)}, expected on-failure or always"
+      status=1
+      continue
+      ;;
+  esac
+  kept=""
+  for key in RestartPreventExitStatus SuccessExitStatus; do
+    for sig in SIGSEGV SIGBUS SIGFPE SIGILL SIGABRT; do
+      for entry in $(list_value "$key" "$units/$unit"); do
+        if [ "$entry" = "$sig" ] || [ "$entry" = "${sig#SIG}" ]; then kept="$kept $key=$entry"; fi
+      done
+    done
+  done
+  if [ -n "$kept" ]; then
+    echo "FAIL: $unit: a crash by signal is not restarted:$kept"
+    status=1
+  else
+    echo "ok: $unit: Restart=$restart, and no crash signal is exempted"
   fi
 done
 

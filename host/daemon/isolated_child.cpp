@@ -11,6 +11,7 @@
 #include <string>
 
 #include "daemon/control_commands.h"
+#include "daemon/crash_report.h"
 #include "daemon/host.h"
 #include "isolation/child_limits.h"
 #include "isolation/child_process.h"
@@ -115,6 +116,7 @@ class ChannelServer {
 }  // namespace
 
 int run_isolated_child(int argc, char** argv) {
+  report_crashes_as_isolated_child();  // main() installed the handler
   using isolation::kChildChannelFd;
   using isolation::kChildListenFd;
   bool allow_insecure = false;

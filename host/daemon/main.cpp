@@ -21,6 +21,7 @@
 #include "config/options.h"
 #include "daemon/config_dump.h"
 #include "daemon/control_server.h"
+#include "daemon/crash_report.h"
 #include "daemon/host.h"
 #include "daemon/isolated_child.h"
 #include "isolation/child_check.h"
@@ -396,6 +397,8 @@ int serve(const bentos::config::Options& options, const std::vector<ResolvedDevi
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: a plugin that crashes the host, even while loading, names itself.
+  bentos::daemon::install_crash_report();
   ::signal(SIGPIPE, SIG_IGN);  // a peer that vanishes mid-write is an error code, not a death
   bentos::daemon::keep_freed_heap_for_reuse();
   if (argc >= 2 && std::string(argv[1]) == bentos::isolation::kChildModeArgument)

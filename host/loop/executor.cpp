@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "loop/signal_stack.h"
 #include "util/log.h"
 
 namespace bentos::loop {
@@ -73,6 +74,7 @@ void WorkerExecutor::retire(StrandKey key) {
 }
 
 void WorkerExecutor::worker_loop() {
+  const SignalStack crash_stack;  // a plugin's stack overflow is still reported
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     // Closing: a worker leaves once no strand has work queued behind a

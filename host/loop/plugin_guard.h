@@ -6,6 +6,10 @@
 // serving. Without it, an exception unwinding into libuv's C frames ends
 // the process (std::terminate) and takes every device down.
 //
+// It also marks the thread as running this device's plugin code
+// (running_plugin.h), so that a crash the host cannot survive is logged
+// with the device's name before the process dies.
+//
 // Owned by the plugin instance's bentos_host (shared with the device's
 // executor). run() and exceptions() may be called from any thread.
 #pragma once
@@ -18,11 +22,15 @@
 #include <type_traits>
 #include <utility>
 
+#include "loop/running_plugin.h"
+
 namespace bentos::loop {
 
 class PluginGuard {
  public:
-  explicit PluginGuard(std::string device) : device_(std::move(device)) {}
+  // `plugin`: the plugin file's path, for the crash report (may be empty).
+  explicit PluginGuard(std::string device, std::string plugin = {})
+      : device_(std::move(device)), plugin_(std::move(plugin)) {}
   PluginGuard(const PluginGuard&) = delete;
   PluginGuard& operator=(const PluginGuard&) = delete;
 
@@ -31,6 +39,8 @@ class PluginGuard {
   // threw; code returning void yields 0.
   template <typename Code>
   int64_t run(const char* what, Code&& code) noexcept {
+    const PluginCallSite site{device_.c_str(), plugin_.empty() ? nullptr : plugin_.c_str(), what};
+    const RunningPluginScope running(site);
     try {
       if constexpr (std::is_void_v<decltype(code())>) {
         code();
@@ -54,6 +64,7 @@ class PluginGuard {
   void caught(const char* what, const char* detail) noexcept;
 
   const std::string device_;
+  const std::string plugin_;
   std::atomic<uint64_t> exceptions_{0};
 };
 

@@ -19,7 +19,7 @@ std::unique_ptr<PluginInstance> PluginInstance::prepare(std::shared_ptr<PluginLi
   self->host_.device = device;
   self->host_.loop = loop;
   self->host_.inbox = std::move(inbox);
-  self->host_.guard = std::make_shared<loop::PluginGuard>(device);
+  self->host_.guard = std::make_shared<loop::PluginGuard>(device, self->library_->path());
   self->host_.timers = std::make_unique<TimerSet>(loop, self->host_.guard);
   // Set here, not in run_create(): during a reload create() runs on a
   // lifecycle thread, and the services must still know the real loop.

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "loop/running_plugin.h"
+
 namespace bentos::plugin {
 
 namespace {
@@ -73,6 +75,10 @@ class FdCloser {
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string& path, std::string& error) {
   std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
   lib->path_ = path;
+  // dlopen runs the file's constructors and then its entry function runs:
+  // plugin code, named in the crash report if it takes the host down.
+  const loop::PluginCallSite site{nullptr, lib->path_.c_str(), "loading the file"};
+  const loop::RunningPluginScope loading(site);
   // Open once and identify that file: what is loaded is what was checked.
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -166,7 +172,12 @@ bool PluginLibrary::file_replaced() const {
 }
 
 PluginLibrary::~PluginLibrary() {
-  if (dl_) dlclose(dl_);
+  if (dl_) {
+    // The file's destructors run: plugin code, named if it crashes.
+    const loop::PluginCallSite site{nullptr, path_.c_str(), "unloading the file"};
+    const loop::RunningPluginScope unloading(site);
+    dlclose(dl_);
+  }
   if (snapshot_fd_ < 0) return;
   // A snapshot that cannot be unloaded either keeps its name, the memfd's
   // /proc/self/fd path: closing the descriptor would let a later snapshot

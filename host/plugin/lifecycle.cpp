@@ -6,6 +6,7 @@
 #include <system_error>
 #include <thread>
 
+#include "loop/signal_stack.h"
 #include "util/log.h"
 
 namespace bentos::plugin {
@@ -114,6 +115,7 @@ std::shared_ptr<LifecycleJob> LifecycleJob::start(uv_loop_t* loop, std::shared_p
   self->shared_->slot = slot;
   auto work = [hook, slot, what, instance = std::move(instance), inbox, shared = self->shared_,
                job = std::weak_ptr<LifecycleJob>(self)]() mutable {
+    const loop::SignalStack crash_stack;  // a plugin's stack overflow is still reported
     const auto began = std::chrono::steady_clock::now();
     Outcome outcome;
     bool created = false;

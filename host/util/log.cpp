@@ -12,17 +12,6 @@ std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::mutex g_mutex;  // guards g_sink and serialises stderr lines
 Sink g_sink;
 
-// Under systemd, stderr goes to journald, which sets JOURNAL_STREAM; a
-// leading "<N>" (sd-daemon.h's SD_ERR .. SD_DEBUG) then sets each line's
-// syslog priority instead of the unit's default.
-bool journal_stream() {
-  static const bool set = [] {
-    const char* v = std::getenv("JOURNAL_STREAM");
-    return v != nullptr && *v != '\0';
-  }();
-  return set;
-}
-
 const char* syslog_prefix(Level level) {
   switch (level) {
     case Level::error: return "<3>";
@@ -53,6 +42,17 @@ const char* level_name(Level level) {
   return "?";
 }
 
+// Under systemd, stderr goes to journald, which sets JOURNAL_STREAM; a
+// leading "<N>" (sd-daemon.h's SD_ERR .. SD_DEBUG) then sets each line's
+// syslog priority instead of the unit's default.
+bool to_journal() {
+  static const bool set = [] {
+    const char* v = std::getenv("JOURNAL_STREAM");
+    return v != nullptr && *v != '\0';
+  }();
+  return set;
+}
+
 void set_level(Level level) { g_level.store(static_cast<int>(level)); }
 Level level() { return static_cast<Level>(g_level.load()); }
 bool enabled(Level level) { return static_cast<int>(level) <= g_level.load(); }
@@ -79,7 +79,7 @@ void write(Level level, std::string_view where, std::string_view message) {
     return;
   }
   line += '\n';
-  if (journal_stream()) line.insert(0, syslog_prefix(level));
+  if (to_journal()) line.insert(0, syslog_prefix(level));
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -24,6 +24,10 @@ bool enabled(Level level);
 using Sink = std::function<void(Level, const std::string& line)>;
 void set_sink(Sink sink);
 
+// True when stderr goes to journald (JOURNAL_STREAM is set): each line
+// then starts with its syslog priority, "<3>" for an error.
+bool to_journal();
+
 // `where` names the subject (a device, a connection, a file); may be empty.
 void write(Level level, std::string_view where, std::string_view message);
 

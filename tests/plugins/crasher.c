@@ -8,6 +8,8 @@
  *   abort     abort(): dies by SIGABRT
  *   exit3     exit(3): the process ends with status 3
  *   spin      loops forever on the calling thread (never answers)
+ *   overflow  recurses until the thread's stack overflows: SIGSEGV with
+ *             no stack left for a signal handler but an alternate one
  *   alloc N   allocates N MiB, touches every byte and keeps it until
  *             destroy: "ok alloc N", or "error alloc N" when malloc fails
  *   pid       getpid() in decimal (which process serves the device)
@@ -40,8 +42,27 @@ struct crasher {
   struct block *blocks; /* guarded by mutex */
 };
 
+/* Uses 4 KiB of stack per level; the volatile frame and the work after
+ * the call keep it from being turned into a loop, and the volatile bound
+ * (never reached) from being seen as infinite (a -Werror warning). */
+static volatile unsigned long recursion_limit = (unsigned long)-1;
+static unsigned long recurse(unsigned long depth) {
+  volatile char frame[4096];
+  frame[0] = (char)depth;
+  if (depth >= recursion_limit) return 0;
+  return recurse(depth + 1) + (unsigned char)frame[0];
+}
+
+/* UBSan (scripts/test.sh --sanitize builds plugins with it) would report
+ * the NULL store and exit 1 before it faults: the crash must be real. */
+#if defined(__GNUC__)
+#define NO_UBSAN __attribute__((no_sanitize("undefined")))
+#else
+#define NO_UBSAN
+#endif
+
 /* Each way of dying, done so that no compiler can reason it away. */
-static void crash(const char *how) {
+NO_UBSAN static void crash(const char *how) {
   if (strcmp(how, "segv") == 0) {
     /* Volatile twice: the pointer is loaded at run time, so the compiler
      * cannot see that it is NULL and turn the store into a trap instruction
@@ -58,12 +79,15 @@ static void crash(const char *how) {
      * assumed to terminate and removed (C11 6.8.5p6). */
     volatile unsigned long turns = 0;
     for (;;) ++turns;
+  } else if (strcmp(how, "overflow") == 0) {
+    recurse(0);
   }
 }
 
 static int is_crash(const char *how) {
   return strcmp(how, "segv") == 0 || strcmp(how, "abort") == 0 ||
-         strcmp(how, "exit3") == 0 || strcmp(how, "spin") == 0;
+         strcmp(how, "exit3") == 0 || strcmp(how, "spin") == 0 ||
+         strcmp(how, "overflow") == 0;
 }
 
 /* The string value of "crash_at_create" in the config text, copied into
@@ -153,7 +177,9 @@ static int32_t crasher_create(bentos_host *host,
   struct crasher *self;
   (void)host;
   crash_at_create(config_json, config_len, how, sizeof how);
-  if (how[0] != '\0' && is_crash(how) && strcmp(how, "spin") != 0) crash(how);
+  if (strcmp(how, "segv") == 0 || strcmp(how, "abort") == 0 ||
+      strcmp(how, "exit3") == 0)
+    crash(how);
   if (how[0] != '\0') {
     snprintf(errbuf, (size_t)errbuf_len,
              "crash_at_create must be \"segv\", \"abort\" or \"exit3\", not "
@@ -191,7 +217,7 @@ static const bentos_driver crasher_driver = {
     BENTOS_PATTERN_WRITE_READ,
     "crasher",
     "0.0.0",
-    "test plugin: crashes its process on request (segv, abort, exit3, spin)",
+    "test plugin: crashes its process on request (segv, abort, exit3, spin, overflow)",
     BENTOS_THREADING_LOOP,
     0,
     crasher_create,

@@ -211,6 +211,21 @@ int DaemonRunner::stop() {
   return exit_status_;
 }
 
+int DaemonRunner::wait_end(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  do {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return -1;
+}
+
 std::string bentosctl_path() { return build_dir() + "/tools/bentosctl/bentosctl"; }
 
 int run_daemon_once(const std::vector<std::string>& args, std::string& output) {

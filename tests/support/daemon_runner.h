@@ -53,6 +53,10 @@ class DaemonRunner {
   bool signal(int signum) const;
   // Sends SIGTERM and waits; returns the exit status (or -1).
   int stop();
+  // Waits up to timeout_ms for the daemon to end by itself (a crash) and
+  // returns waitpid's raw status (WIFSIGNALED, WTERMSIG...), or -1 when it
+  // is still running. After it ended the runner checks no clean exit.
+  int wait_end(int timeout_ms);
 
   const std::string& dir() const { return dir_; }
   // The daemon's process id (to read /proc/PID, e.g. its thread count);
