@@ -30,9 +30,10 @@
 #    `bentosctl new-driver demo --pattern p2` in C++ and in C, `make` and
 #    `make test` (the generated harness test through pkg-config
 #    bentos-testing): each step must pass; the times of each step, the
-#    install included, and whether the total is under 120 s are printed
-#    ("author-path (packages): ..."), not asserted (issue 16's goal: a
-#    tested driver in under 2 minutes once the packages are present);
+#    install included, and whether the install and the C++ driver's steps
+#    together take under 120 s are printed ("author-path (packages):
+#    ..."), not asserted (issue 16's goal: a tested driver in under 2
+#    minutes once the packages are present);
 #  - the maintainer scripts' work: the bentos system user and group,
 #    /run/bentos and /run/bentos/drivers owned by them;
 #  - `bentos-driver-host --check` with the installed example manifest (as
@@ -248,7 +249,7 @@ echo "== the driver author's path on the packages, timed =="
 author_dir=$(mktemp -d /tmp/bentos-author.XXXXXX)
 chown bentos:bentos "$author_dir"
 author_report="author-path (packages): $(printf '%-16s' "dpkg -i") $(seconds "$install_ms") (the ${#debs[@]} packages)"$'\n'
-author_ms=$install_ms
+declare -A lang_ms=([cpp]=0 [c]=0)  # each driver's steps, in ms
 author_step() {  # author_step NAME FOLDER COMMAND...
   local name=$1 dir=$2 t0 ms log=$work/author-${1// /-}.log
   shift 2
@@ -259,7 +260,7 @@ author_step() {  # author_step NAME FOLDER COMMAND...
     fail "author-path: $name ($*) failed in $dir"
   fi
   ms=$(($(now_ms) - t0))
-  author_ms=$((author_ms + ms))
+  lang_ms[${name%% *}]=$((lang_ms[${name%% *}] + ms))
   author_report+="author-path (packages): $(printf '%-16s' "$name") $(seconds "$ms")"$'\n'
   ok "author-path: $name"
 }
@@ -273,10 +274,13 @@ for lang in cpp c; do
     fail "author-path: $lang make test printed no passing doctest summary: $(cat "$work/author-$lang-make-test.log")"
   ok "author-path: $lang: the generated harness test passed ($(grep -m1 '^\[doctest\] test cases' "$work/author-$lang-make-test.log"))"
 done
+# The path is the install and one driver, C++ (the slower to compile);
+# the C driver's steps are reported beside it.
+path_ms=$((install_ms + lang_ms[cpp]))
 verdict=no
-[ "$author_ms" -lt 120000 ] && verdict=yes
+[ "$path_ms" -lt 120000 ] && verdict=yes
 printf '%s' "$author_report"
-echo "author-path (packages): total $(seconds "$author_ms") (the install, then both drivers); under 120 s: $verdict ($(nproc) cores)"
+echo "author-path (packages): total $(seconds "$path_ms") (the install, then the C++ driver; the C driver's steps: $(seconds "${lang_ms[c]}")); under 120 s: $verdict ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 rm -rf "$author_dir"
 author_dir=
 
