@@ -27,8 +27,8 @@ dir=${BENTOS_PKG_BUILD_DIR:-build-stage}
 # Release build, no test suite (the package does not ship it), bentos-mount
 # required (a package silently missing it would be worse than a failed
 # build), and no test harness library (a driver author's tool, ~100 MB with
-# debug info; a -dev package would carry it). Debian's meson picks libdir
-# lib/<multiarch> for --prefix=/usr.
+# debug info, which libbentos-driver-dev carries; the units need none of
+# it). Debian's meson picks libdir lib/<multiarch> for --prefix=/usr.
 options=(-Dprefix=/usr -Dsysconfdir=/etc -Dlocalstatedir=/var -Dbuildtype=release
          -Dtests=false -Dfuzz=false -Dfuse=enabled -Dinstall_testing=false)
 # Meson's configure output is long; it is shown only when it fails.

@@ -53,7 +53,7 @@ fi
 # The new author's path (tests/sdk/check-author-path.sh, suite 'sdk'),
 # timed step by step: printed here so that CI's log shows the times.
 if grep -q '^author-path: total ' "$log"; then
-  echo "the new author's path (SDK + harness install, new-driver, build, harness test):"
+  echo "the new author's path from source (build and install of the SDK + harness, new-driver, make, harness test; scripts/check-package.sh times it on the Debian packages):"
   grep -h '^author-path: ' "$log" | sed 's/^author-path: /  /'
 fi
 exit $status

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The new driver author's path, timed (issue 16: "under 2 minutes of wall
-# time after the Debian packages are present"), from a clean temporary
-# folder, as docs/writing-a-driver.md §2, §3.1 and §3.9 tell it:
+# The new driver author's path from source, timed, from a clean temporary
+# folder, as docs/writing-a-driver.md §2 ("From the source tree"), §3.1
+# and §3.9 tell it. The path issue 16 times ("under 2 minutes of wall time
+# after the Debian packages are present") is the packages' one, which
+# builds nothing: scripts/check-package.sh times it after installing them.
+# This one builds the harness, so it is the slow path, kept measured:
 #   1. meson setup      a build folder for the host, tests off
 #   2. build            only what the path needs: `ninja sdk-testing` (the
 #                       harness library, the host's core inside, and the
@@ -70,7 +73,7 @@ print_times() {
   if [ -z "${CCACHE_DISABLE:-}" ] && grep -q ccache "$build/build.ninja" 2>/dev/null; then cache=on; fi
   [ "$total_ms" -lt 120000 ] && verdict=yes
   printf '%s' "$report"
-  echo "author-path: total $(seconds "$total_ms"); under 120 s: $verdict (ccache $cache, $(nproc) cores)"
+  echo "author-path: total $(seconds "$total_ms") (from source; the packages' path: scripts/check-package.sh); under 120 s: $verdict (ccache $cache, $(nproc) cores)"
 }
 
 cd "$work" || finish

@@ -46,7 +46,7 @@ $(addsuffix .so,$(C_PLUGINS)): %.so: %.c $(BENTOS_MAP)
 	$(CC) -std=c99 $(PLUGIN_FLAGS) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(PLUGIN_LDFLAGS) $(LDFLAGS)
 
 @NAME@_test: @NAME@_test.cpp
-	@$(PKG_CONFIG) --exists bentos-testing || { echo "pkg-config finds no bentos-testing (the test harness, installed with the host: writing-a-driver.md, 'Testing your driver')" >&2; exit 1; }
+	@$(PKG_CONFIG) --exists bentos-testing || { echo "pkg-config finds no bentos-testing (the test harness: the libbentos-driver-dev package, or a host install from source: writing-a-driver.md, 'Testing your driver')" >&2; exit 1; }
 	$(CXX) -std=c++20 $(TESTING_CFLAGS) $(CPPFLAGS) $(CXXFLAGS) $< -o $@ $(TESTING_LIBS) $(LDFLAGS)
 
 # The test loads ./@NAME@.so: it runs in this folder.
