@@ -13,6 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "net/listener.h"
+
 namespace bentos::isolation {
 
 namespace {
@@ -45,20 +47,6 @@ bool resolve_user(const std::string& user, uid_t& uid, gid_t& primary_gid, std::
   return false;
 }
 
-bool resolve_group(const std::string& group, gid_t& gid, std::string& error) {
-  if (all_digits(group)) {
-    gid = static_cast<gid_t>(std::stoul(group));
-    return true;
-  }
-  struct group* g = ::getgrnam(group.c_str());
-  if (!g) {
-    error = "group '" + group + "' does not exist";
-    return false;
-  }
-  gid = g->gr_gid;
-  return true;
-}
-
 bool confine_child(const config::Isolation& isolation, pid_t parent_pid, std::string& error) {
   // Dies with the parent; and if the parent died before this ran, now.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_pid) {
@@ -77,7 +65,7 @@ bool confine_child(const config::Isolation& isolation, pid_t parent_pid, std::st
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
   if (!isolation.user.empty() && !resolve_user(isolation.user, uid, gid, error)) return false;
-  if (!isolation.group.empty() && !resolve_group(isolation.group, gid, error)) return false;
+  if (!isolation.group.empty() && !net::resolve_group(isolation.group, gid, error)) return false;
   // Supplementary groups: exactly the user's (or none), never the host's.
   // getgrouplist, not initgroups: initgroups reads
   // /proc/sys/kernel/ngroups_max, which the unit's ProcSubset=pid hides.

@@ -20,9 +20,8 @@ namespace bentos::isolation {
 // a device never runs with less isolation than its manifest asks).
 bool confine_child(const config::Isolation& isolation, pid_t parent_pid, std::string& error);
 
-// A user or group given as a name or a numeric id; false with `error`
-// naming it when it does not exist.
+// A user given as a name or a numeric uid; false with `error` naming it
+// when it does not exist (groups: net::resolve_group).
 bool resolve_user(const std::string& user, uid_t& uid, gid_t& primary_gid, std::string& error);
-bool resolve_group(const std::string& group, gid_t& gid, std::string& error);
 
 }  // namespace bentos::isolation

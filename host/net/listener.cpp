@@ -49,19 +49,6 @@ bool clear_stale_socket(const std::string& path, std::string& error) {
   return true;
 }
 
-bool resolve_group(const std::string& group, gid_t& gid, std::string& error) {
-  if (!group.empty() && group.find_first_not_of("0123456789") == std::string::npos) {
-    gid = static_cast<gid_t>(std::stoul(group));
-    return true;
-  }
-  struct group* g = ::getgrnam(group.c_str());
-  if (!g) {
-    error = "group '" + group + "' does not exist";
-    return false;
-  }
-  gid = g->gr_gid;
-  return true;
-}
 
 // Mode and group of a socket file, as the manifest asks (defined below).
 bool apply_socket_file_options(const std::string& path, const ListenOptions& options, std::string& error);
@@ -155,6 +142,20 @@ bool apply_socket_file_options(const std::string& path, const ListenOptions& opt
 }
 
 }  // namespace
+
+bool resolve_group(const std::string& group, gid_t& gid, std::string& error) {
+  if (!group.empty() && group.find_first_not_of("0123456789") == std::string::npos) {
+    gid = static_cast<gid_t>(std::stoul(group));
+    return true;
+  }
+  struct group* g = ::getgrnam(group.c_str());
+  if (!g) {
+    error = "group '" + group + "' does not exist";
+    return false;
+  }
+  gid = g->gr_gid;
+  return true;
+}
 
 int bind_unix_socket(const std::string& path, const ListenOptions& options, std::string& error) {
   std::error_code ec;

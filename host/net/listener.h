@@ -5,6 +5,7 @@
 // it created.
 #pragma once
 
+#include <sys/types.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -70,6 +71,11 @@ class Listener {
 // isolated device's child). Returns the fd (close-on-exec), or -1 with
 // `error` set and no file left behind.
 int bind_unix_socket(const std::string& path, const ListenOptions& options, std::string& error);
+
+// A group given as a name or a numeric gid (a socket's "socket_group", an
+// isolated device's "group"); false with `error` naming it when no such
+// group exists.
+bool resolve_group(const std::string& group, gid_t& gid, std::string& error);
 
 // Peer credentials of a Unix-socket client (SO_PEERCRED); false for TCP.
 bool peer_credentials(uv_stream_t* client, uint32_t& uid, uint32_t& gid, int32_t& pid);
